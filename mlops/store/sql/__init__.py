@@ -1,0 +1,1 @@
+"""The SQLAlchemy metadata store: SQLite (default), PostgreSQL and any SQLAlchemy URL."""

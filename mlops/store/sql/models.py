@@ -1,0 +1,265 @@
+"""The SQL schema of the metadata store, as SQLAlchemy 2 typed models.
+
+This module is the single description of the tables; Alembic migrations in ``migrations/versions``
+create exactly this schema (``tests/test_sql_migrations.py`` checks that they agree).
+
+Floats: a metric value is stored as ``value`` (NULL when NaN) plus ``is_nan``. SQLite turns NaN
+into NULL on its own, so this encoding makes every backend keep NaN, ±inf and -0.0 the same way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "SqlAlias",
+    "SqlApproval",
+    "SqlDatasetInput",
+    "SqlEvent",
+    "SqlExperiment",
+    "SqlExperimentTag",
+    "SqlLatestMetric",
+    "SqlMetric",
+    "SqlModelVersion",
+    "SqlModelVersionTag",
+    "SqlParam",
+    "SqlRegisteredModel",
+    "SqlRegisteredModelTag",
+    "SqlRun",
+    "SqlTag",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KEY_LEN = 250
+NAME_LEN = 256
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# ----------------------------------------------------------------------------- tracking
+class SqlExperiment(Base):
+    __tablename__ = "experiments"
+    experiment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
+    artifact_location: Mapped[str] = mapped_column(Text)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16))
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_update_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class SqlExperimentTag(Base):
+    __tablename__ = "experiment_tags"
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SqlRun(Base):
+    __tablename__ = "runs"
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), index=True
+    )
+    run_name: Mapped[str] = mapped_column(String(NAME_LEN))
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger)
+    end_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16))
+    artifact_uri: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    parent_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    heartbeat_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_runs_experiment_start", "experiment_id", "start_time"),)
+
+
+class SqlParam(Base):
+    __tablename__ = "params"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_params_key_value", "key", "run_id"),)
+
+
+class SqlTag(Base):
+    __tablename__ = "tags"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SqlMetric(Base):
+    """Every logged point (the full history)."""
+
+    __tablename__ = "metrics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY_LEN))
+    step: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+
+
+class SqlLatestMetric(Base):
+    """The latest point per (run, key): highest step, then latest timestamp. Searched by filters."""
+
+    __tablename__ = "latest_metrics"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+
+
+class SqlDatasetInput(Base):
+    __tablename__ = "dataset_inputs"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(128), primary_key=True)
+    context: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str] = mapped_column(Text)
+    num_rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+# ----------------------------------------------------------------------------- registry
+class SqlRegisteredModel(Base):
+    __tablename__ = "registered_models"
+    model_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    # 0 while the model is live; its own model_id once deleted. Deleted models keep their row (their
+    # events refer to it), and (name, deleted_id) being unique lets a new model take the name.
+    deleted_id: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    policy: Mapped[str] = mapped_column(Text)  # JSON document
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_updated_time: Mapped[int] = mapped_column(BigInteger)
+    next_version: Mapped[int] = mapped_column(Integer)
+    event_seq: Mapped[int] = mapped_column(Integer)  # seq of the latest event (0: none)
+    event_hash: Mapped[str] = mapped_column(String(64))  # hash of the latest event
+
+    __table_args__ = (UniqueConstraint("name", "deleted_id"),)
+
+
+class SqlRegisteredModelTag(Base):
+    __tablename__ = "registered_model_tags"
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SqlModelVersion(Base):
+    __tablename__ = "model_versions"
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_updated_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class SqlModelVersionTag(Base):
+    __tablename__ = "model_version_tags"
+    model_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["model_id", "version"],
+            ["model_versions.model_id", "model_versions.version"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class SqlAlias(Base):
+    __tablename__ = "model_aliases"
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["model_id", "version"],
+            ["model_versions.model_id", "model_versions.version"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class SqlApproval(Base):
+    __tablename__ = "approvals"
+    approval_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    comment: Mapped[str] = mapped_column(Text)
+
+
+class SqlEvent(Base):
+    """The audit log. Rows are only ever inserted; (model_id, seq) is unique and gap-free."""
+
+    __tablename__ = "events"
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    action: Mapped[str] = mapped_column(String(32))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(NAME_LEN))
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    comment: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

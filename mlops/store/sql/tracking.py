@@ -1,0 +1,601 @@
+"""The tracking store on SQL (SQLite by default, PostgreSQL, any SQLAlchemy URL)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+from mlops.entities import (
+    LIFECYCLE_STAGES,
+    RUN_STATUSES,
+    TERMINAL_RUN_STATUSES,
+    DatasetInput,
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    ViewType,
+    now_ms,
+)
+from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from mlops.store.sql.database import Database, get_database
+from mlops.store.sql.models import (
+    SqlDatasetInput,
+    SqlExperiment,
+    SqlExperimentTag,
+    SqlLatestMetric,
+    SqlMetric,
+    SqlParam,
+    SqlRun,
+    SqlTag,
+)
+from mlops.store.sql.upsert import upsert_latest_metrics
+from mlops.store.tracking import TrackingStore
+
+__all__ = ["SqlTrackingStore"]
+
+_IN_CHUNK = 500  # ids per IN (...) clause: well under every backend's bound-parameter limit
+_INSERT_CHUNK = 5_000  # rows per executemany
+
+
+def _view_filter(column: Any, view: ViewType) -> Any:
+    if view == "all":
+        return sa.true()
+    if view not in ("active", "deleted"):
+        raise InvalidInputError(f"view must be 'active', 'deleted' or 'all', not {view!r}")
+    return column == view
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _stored_value(value: float) -> tuple[float | None, bool]:
+    return (None, True) if math.isnan(value) else (value, False)
+
+
+def _loaded_value(value: float | None, is_nan: bool) -> float:
+    return math.nan if is_nan or value is None else float(value)
+
+
+class SqlTrackingStore(TrackingStore):
+    """Tracking store on a SQLAlchemy database.
+
+    Args:
+        uri: a SQLAlchemy URL: ``sqlite:///path/to/mlops.db``, ``postgresql+psycopg://user@host/db``.
+        auto_migrate: create or upgrade the schema when needed (default True).
+
+    Example:
+        >>> store = SqlTrackingStore("sqlite://")
+        >>> exp_id = store.create_experiment("demo", artifact_location="memory://demo")
+        >>> store.get_experiment(exp_id).name
+        'demo'
+    """
+
+    supports_native_search = True
+
+    def __init__(self, uri: str, *, auto_migrate: bool = True) -> None:
+        self.uri = uri
+        self.db: Database = get_database(uri, auto_migrate=auto_migrate)
+
+    # ================================================================== experiments
+    def create_experiment(
+        self, name: str, artifact_location: str, tags: Mapping[str, str] | None = None
+    ) -> str:
+        experiment_id = uuid.uuid4().hex
+        now = now_ms()
+
+        def create(conn: Connection) -> str:
+            taken = conn.execute(sa.select(SqlExperiment.experiment_id).where(SqlExperiment.name == name))
+            if taken.first() is not None:
+                raise AlreadyExistsError(f"an experiment named {name!r} already exists")
+            conn.execute(
+                sa.insert(SqlExperiment).values(
+                    experiment_id=experiment_id,
+                    name=name,
+                    artifact_location=artifact_location,
+                    lifecycle_stage="active",
+                    creation_time=now,
+                    last_update_time=now,
+                )
+            )
+            self._write_experiment_tags(conn, experiment_id, dict(tags or {}))
+            return experiment_id
+
+        try:
+            return self.db.run(create)
+        except SqlIntegrityError as e:  # a backend without BEGIN IMMEDIATE lost the race
+            raise AlreadyExistsError(f"an experiment named {name!r} already exists") from e
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self.db.read() as conn:
+            found = self._load_experiments(conn, SqlExperiment.experiment_id == experiment_id)
+        if not found:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.db.read() as conn:
+            found = self._load_experiments(conn, SqlExperiment.name == name)
+        return found[0] if found else None
+
+    def search_experiments(self, view: ViewType = "active") -> list[Experiment]:
+        condition = _view_filter(SqlExperiment.lifecycle_stage, view)
+        with self.db.read() as conn:
+            return self._load_experiments(conn, condition)
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        lifecycle_stage: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+    ) -> Experiment:
+        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
+            raise InvalidInputError(
+                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
+            )
+
+        def update(conn: Connection) -> None:
+            self._require_experiment(conn, experiment_id)
+            values: dict[str, Any] = {"last_update_time": now_ms()}
+            if name is not None:
+                other = conn.execute(
+                    sa.select(SqlExperiment.experiment_id).where(
+                        SqlExperiment.name == name, SqlExperiment.experiment_id != experiment_id
+                    )
+                ).first()
+                if other is not None:
+                    raise AlreadyExistsError(f"an experiment named {name!r} already exists")
+                values["name"] = name
+            if lifecycle_stage is not None:
+                values["lifecycle_stage"] = lifecycle_stage
+            conn.execute(
+                sa.update(SqlExperiment).where(SqlExperiment.experiment_id == experiment_id).values(**values)
+            )
+            if tags:
+                self._write_experiment_tags(conn, experiment_id, tags)
+
+        self.db.run(update)
+        return self.get_experiment(experiment_id)
+
+    def purge_experiment(self, experiment_id: str) -> None:
+        def purge(conn: Connection) -> None:
+            stage = self._require_experiment(conn, experiment_id)
+            if stage != "deleted":
+                raise InvalidInputError(
+                    f"experiment {experiment_id!r} is {stage}; delete it before purging it permanently"
+                )
+            run_ids = list(
+                conn.execute(sa.select(SqlRun.run_id).where(SqlRun.experiment_id == experiment_id)).scalars()
+            )
+            for chunk in _chunks(run_ids, _IN_CHUNK):
+                self._delete_run_rows(conn, chunk)
+            conn.execute(sa.delete(SqlExperimentTag).where(SqlExperimentTag.experiment_id == experiment_id))
+            conn.execute(sa.delete(SqlExperiment).where(SqlExperiment.experiment_id == experiment_id))
+
+        self.db.run(purge)
+
+    # ================================================================== runs
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str,
+        start_time: int,
+        user_id: str = "",
+        tags: Mapping[str, str] | None = None,
+        parent_run_id: str | None = None,
+        artifact_uri: str | None = None,
+    ) -> Run:
+        run_id = uuid.uuid4().hex
+
+        def create(conn: Connection) -> None:
+            row = conn.execute(
+                sa.select(SqlExperiment.lifecycle_stage, SqlExperiment.artifact_location).where(
+                    SqlExperiment.experiment_id == experiment_id
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"no experiment with id {experiment_id!r}")
+            if row.lifecycle_stage != "active":
+                raise InvalidInputError(f"experiment {experiment_id!r} is deleted; restore it to add runs")
+            if parent_run_id is not None:
+                parent = conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == parent_run_id)).first()
+                if parent is None:
+                    raise NotFoundError(f"no parent run with id {parent_run_id!r}")
+            location = artifact_uri or f"{row.artifact_location.rstrip('/')}/{run_id}/artifacts"
+            conn.execute(
+                sa.insert(SqlRun).values(
+                    run_id=run_id,
+                    experiment_id=experiment_id,
+                    run_name=run_name,
+                    status="RUNNING",
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage="active",
+                    artifact_uri=location,
+                    user_id=user_id,
+                    parent_run_id=parent_run_id,
+                    heartbeat_time=start_time,
+                )
+            )
+            if tags:
+                conn.execute(
+                    sa.insert(SqlTag), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                )
+
+        self.db.run(create)
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        with self.db.read() as conn:
+            runs = self._load_runs(conn, [run_id])
+        if not runs:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return runs[0]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        lifecycle_stage: str | None = None,
+        heartbeat_time: int | None = None,
+    ) -> Run:
+        if status is not None and status not in RUN_STATUSES:
+            raise InvalidInputError(f"status must be one of {RUN_STATUSES}, not {status!r}")
+        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
+            raise InvalidInputError(
+                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
+            )
+        given = {
+            "status": status,
+            "end_time": end_time,
+            "run_name": run_name,
+            "lifecycle_stage": lifecycle_stage,
+            "heartbeat_time": heartbeat_time,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
+
+        def update(conn: Connection) -> None:
+            if values:
+                result = conn.execute(sa.update(SqlRun).where(SqlRun.run_id == run_id).values(**values))
+                found = result.rowcount > 0
+            else:
+                found = (
+                    conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == run_id)).first() is not None
+                )
+            if not found:
+                raise NotFoundError(f"no run with id {run_id!r}")
+
+        self.db.run(update, read_first=False)  # a single-statement write needs no lock up front
+        return self.get_run(run_id)
+
+    def purge_run(self, run_id: str) -> None:
+        def purge(conn: Connection) -> None:
+            if conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == run_id)).first() is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            self._delete_run_rows(conn, [run_id])
+
+        self.db.run(purge)
+
+    # ================================================================== run data
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Mapping[str, str | None] | None = None,
+    ) -> None:
+        new_params = self._dedupe_params(params)
+        metric_rows = [
+            {
+                "run_id": run_id,
+                "key": m.key,
+                "step": m.step,
+                "timestamp": m.timestamp,
+                "value": v,
+                "is_nan": nan,
+            }
+            for m in metrics
+            for v, nan in (_stored_value(m.value),)
+        ]
+        if not (metric_rows or new_params or tags):
+            with self.db.read() as conn:
+                self._require_run(conn, run_id)
+            return
+
+        def write(conn: Connection) -> None:
+            status, stage = self._require_run(conn, run_id)
+            if (metric_rows or new_params) and (stage != "active" or status in TERMINAL_RUN_STATUSES):
+                state = "deleted" if stage != "active" else status
+                raise InvalidInputError(f"run {run_id!r} is {state}; it accepts no more params or metrics")
+            if new_params:
+                self._write_params(conn, run_id, new_params)
+            if tags:
+                self._write_run_tags(conn, run_id, tags)
+            if metric_rows:
+                for chunk in _chunks(metric_rows, _INSERT_CHUNK):
+                    conn.execute(sa.insert(SqlMetric), list(chunk))
+                upsert_latest_metrics(conn, self.db.dialect, _latest_per_key(metric_rows))
+
+        # Metric-only batches are appends: pysqlite's deferred transaction is much faster under
+        # contention. Params need the read-then-write lock (write-once check).
+        self.db.run(write, read_first=bool(new_params or tags))
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        with self.db.read() as conn:
+            self._require_run(conn, run_id)
+            rows = conn.execute(
+                sa.select(SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
+                .where(SqlMetric.run_id == run_id, SqlMetric.key == key)
+                .order_by(SqlMetric.step, SqlMetric.timestamp, SqlMetric.id)
+            ).all()
+        return [Metric(key, _loaded_value(r.value, r.is_nan), int(r.timestamp), int(r.step)) for r in rows]
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        if not datasets:
+            return
+
+        def write(conn: Connection) -> None:
+            self._require_run(conn, run_id)
+            existing = {
+                (r.name, r.digest, r.context): r.position
+                for r in conn.execute(
+                    sa.select(
+                        SqlDatasetInput.name,
+                        SqlDatasetInput.digest,
+                        SqlDatasetInput.context,
+                        SqlDatasetInput.position,
+                    ).where(SqlDatasetInput.run_id == run_id)
+                )
+            }
+            position = max(existing.values(), default=-1) + 1
+            rows = []
+            for d in datasets:
+                if (d.name, d.digest, d.context) in existing:
+                    continue
+                existing[(d.name, d.digest, d.context)] = position
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "name": d.name,
+                        "digest": d.digest,
+                        "context": d.context,
+                        "source": d.source,
+                        "schema": d.schema,
+                        "num_rows": d.num_rows,
+                        "position": position,
+                    }
+                )
+                position += 1
+            if rows:
+                conn.execute(sa.insert(SqlDatasetInput), rows)
+
+        self.db.run(write)
+
+    # ================================================================== search
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        view: ViewType = "active",
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> list[Run]:
+        from mlops.store.sql.search import select_run_ids
+
+        if max_results is not None and max_results < 0:
+            raise InvalidInputError(f"max_results must be >= 0, not {max_results}")
+        _view_filter(SqlRun.lifecycle_stage, view)  # validates view
+        query = select_run_ids(
+            self.db.dialect,
+            list(experiment_ids),
+            filter_string,
+            view=view,
+            order_by=list(order_by),
+            max_results=max_results,
+        )
+        with self.db.read() as conn:
+            run_ids = list(conn.execute(query).scalars())
+            return self._load_runs(conn, run_ids)
+
+    # ================================================================== helpers
+    def _require_experiment(self, conn: Connection, experiment_id: str) -> str:
+        stage = conn.execute(
+            sa.select(SqlExperiment.lifecycle_stage).where(SqlExperiment.experiment_id == experiment_id)
+        ).scalar()
+        if stage is None:
+            raise NotFoundError(f"no experiment with id {experiment_id!r}")
+        return str(stage)
+
+    def _require_run(self, conn: Connection, run_id: str) -> tuple[str, str]:
+        row = conn.execute(
+            sa.select(SqlRun.status, SqlRun.lifecycle_stage).where(SqlRun.run_id == run_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return str(row.status), str(row.lifecycle_stage)
+
+    @staticmethod
+    def _dedupe_params(params: Sequence[Param]) -> dict[str, str]:
+        unique: dict[str, str] = {}
+        for p in params:
+            if p.key in unique and unique[p.key] != p.value:
+                raise InvalidInputError(
+                    f"param {p.key!r} is given twice in one batch with different values "
+                    f"({unique[p.key]!r} and {p.value!r})"
+                )
+            unique[p.key] = p.value
+        return unique
+
+    @staticmethod
+    def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
+        keys = list(params)
+        stored: dict[str, str] = {}
+        for chunk in _chunks(keys, _IN_CHUNK):
+            stored.update(
+                (r.key, r.value)
+                for r in conn.execute(
+                    sa.select(SqlParam.key, SqlParam.value).where(
+                        SqlParam.run_id == run_id, SqlParam.key.in_(chunk)
+                    )
+                )
+            )
+        for key, value in params.items():
+            if key in stored and stored[key] != value:
+                raise InvalidInputError(
+                    f"param {key!r} of run {run_id!r} is already {stored[key]!r}; cannot change it to "
+                    f"{value!r} (params are write-once: log a new run, or use a metric or tag)"
+                )
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
+        if rows:
+            conn.execute(sa.insert(SqlParam), rows)
+
+    @staticmethod
+    def _write_run_tags(conn: Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+        keys = list(tags)
+        for chunk in _chunks(keys, _IN_CHUNK):
+            conn.execute(sa.delete(SqlTag).where(SqlTag.run_id == run_id, SqlTag.key.in_(chunk)))
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items() if v is not None]
+        if rows:
+            conn.execute(sa.insert(SqlTag), rows)
+
+    @staticmethod
+    def _write_experiment_tags(conn: Connection, experiment_id: str, tags: Mapping[str, str | None]) -> None:
+        if not tags:
+            return
+        conn.execute(
+            sa.delete(SqlExperimentTag).where(
+                SqlExperimentTag.experiment_id == experiment_id, SqlExperimentTag.key.in_(list(tags))
+            )
+        )
+        rows = [
+            {"experiment_id": experiment_id, "key": k, "value": v} for k, v in tags.items() if v is not None
+        ]
+        if rows:
+            conn.execute(sa.insert(SqlExperimentTag), rows)
+
+    @staticmethod
+    def _delete_run_rows(conn: Connection, run_ids: Sequence[str]) -> None:
+        # Explicit deletes rather than relying on ON DELETE CASCADE, which some backends lack.
+        for table in (SqlMetric, SqlLatestMetric, SqlParam, SqlTag, SqlDatasetInput):
+            conn.execute(sa.delete(table).where(table.run_id.in_(run_ids)))
+        conn.execute(sa.update(SqlRun).where(SqlRun.parent_run_id.in_(run_ids)).values(parent_run_id=None))
+        conn.execute(sa.delete(SqlRun).where(SqlRun.run_id.in_(run_ids)))
+
+    @staticmethod
+    def _load_experiments(conn: Connection, condition: Any) -> list[Experiment]:
+        rows = conn.execute(
+            sa.select(SqlExperiment)
+            .where(condition)
+            .order_by(SqlExperiment.creation_time, SqlExperiment.experiment_id)
+        ).all()
+        if not rows:
+            return []
+        tags: dict[str, dict[str, str]] = {r.experiment_id: {} for r in rows}
+        for chunk in _chunks(list(tags), _IN_CHUNK):
+            for t in conn.execute(
+                sa.select(SqlExperimentTag).where(SqlExperimentTag.experiment_id.in_(chunk))
+            ):
+                tags[t.experiment_id][t.key] = t.value
+        return [
+            Experiment(
+                experiment_id=r.experiment_id,
+                name=r.name,
+                artifact_location=r.artifact_location,
+                lifecycle_stage=r.lifecycle_stage,
+                creation_time=int(r.creation_time),
+                last_update_time=int(r.last_update_time),
+                tags=tags[r.experiment_id],
+            )
+            for r in rows
+        ]
+
+    @staticmethod
+    def _load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+        """Runs with all their data, in the order of ``run_ids`` (unknown ids are left out)."""
+        rows: dict[str, Any] = {}
+        params: dict[str, dict[str, str]] = {}
+        metrics: dict[str, dict[str, float]] = {}
+        tags: dict[str, dict[str, str]] = {}
+        inputs: dict[str, list[tuple[int, DatasetInput]]] = {}
+        for chunk in _chunks(list(run_ids), _IN_CHUNK):
+            for r in conn.execute(sa.select(SqlRun).where(SqlRun.run_id.in_(chunk))):
+                rows[r.run_id] = r
+            for p in conn.execute(
+                sa.select(SqlParam.run_id, SqlParam.key, SqlParam.value).where(SqlParam.run_id.in_(chunk))
+            ):
+                params.setdefault(p.run_id, {})[p.key] = p.value
+            for t in conn.execute(
+                sa.select(SqlTag.run_id, SqlTag.key, SqlTag.value).where(SqlTag.run_id.in_(chunk))
+            ):
+                tags.setdefault(t.run_id, {})[t.key] = t.value
+            for m in conn.execute(
+                sa.select(
+                    SqlLatestMetric.run_id, SqlLatestMetric.key, SqlLatestMetric.value, SqlLatestMetric.is_nan
+                ).where(SqlLatestMetric.run_id.in_(chunk))
+            ):
+                metrics.setdefault(m.run_id, {})[m.key] = _loaded_value(m.value, m.is_nan)
+            for d in conn.execute(sa.select(SqlDatasetInput).where(SqlDatasetInput.run_id.in_(chunk))):
+                inputs.setdefault(d.run_id, []).append(
+                    (
+                        d.position,
+                        DatasetInput(
+                            name=d.name,
+                            digest=d.digest,
+                            source=d.source,
+                            schema=d.schema,
+                            num_rows=d.num_rows,
+                            context=d.context,
+                        ),
+                    )
+                )
+        runs = []
+        for run_id in run_ids:
+            row = rows.get(run_id)
+            if row is None:
+                continue
+            runs.append(
+                Run(
+                    run_id=row.run_id,
+                    experiment_id=row.experiment_id,
+                    run_name=row.run_name,
+                    status=row.status,
+                    start_time=int(row.start_time),
+                    end_time=None if row.end_time is None else int(row.end_time),
+                    lifecycle_stage=row.lifecycle_stage,
+                    artifact_uri=row.artifact_uri,
+                    user_id=row.user_id,
+                    parent_run_id=row.parent_run_id,
+                    heartbeat_time=None if row.heartbeat_time is None else int(row.heartbeat_time),
+                    params=params.get(run_id, {}),
+                    metrics=metrics.get(run_id, {}),
+                    tags=tags.get(run_id, {}),
+                    inputs=tuple(d for _, d in sorted(inputs.get(run_id, []), key=lambda x: x[0])),
+                )
+            )
+        return runs
+
+
+def _latest_per_key(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The point of each key that wins "latest": highest step, then timestamp, then the last logged."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = best.get(row["key"])
+        if current is None or (row["step"], row["timestamp"]) >= (current["step"], current["timestamp"]):
+            best[row["key"]] = row
+    return list(best.values())

@@ -1,0 +1,200 @@
+"""The tracking store interface: experiments, runs, params, metrics, tags and dataset inputs.
+
+Contract shared by every implementation:
+
+* **Thread safety.** One store object may be used from many threads at once.
+* **Processes.** Several processes may open the same store location at once; every method is
+  atomic with respect to the others (a method either fully happens or not at all).
+* **Identifiers.** Experiment and run ids are opaque strings chosen by the store.
+* **Validation.** Stores check invariants that need stored state (param write-once, a run that
+  has ended refuses new data, unique experiment names). Syntax checks on keys and values are done
+  by the caller (:mod:`mlops.store.validation`) before reaching a store, but stores must never
+  corrupt themselves on bad input: they raise :class:`~mlops.errors.InvalidInputError`.
+* **Floats.** Metric values round-trip exactly, NaN and ±inf included.
+* **Errors.** Only :mod:`mlops.errors` exceptions escape: ``NotFoundError`` for a missing id,
+  ``AlreadyExistsError`` for a taken name, ``InvalidInputError`` for a request that contradicts
+  stored state, ``StoreUnavailableError`` when the backend cannot be reached after retries.
+
+Nothing here names SQL: an implementation on an object store alone must be possible.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+from mlops.entities import DatasetInput, Experiment, Metric, Param, Run, ViewType
+
+__all__ = ["TrackingStore"]
+
+
+class TrackingStore(abc.ABC):
+    """Abstract tracking store. See the module docstring for the contract."""
+
+    #: Whether :meth:`search_runs` evaluates the filter inside the backend (True) or in memory.
+    supports_native_search: bool = False
+
+    # ---------------------------------------------------------------- experiments
+    @abc.abstractmethod
+    def create_experiment(
+        self, name: str, artifact_location: str, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id.
+
+        Raises:
+            AlreadyExistsError: an experiment (active or deleted, not purged) has this name.
+        """
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return the experiment with this id, active or deleted.
+
+        Raises:
+            NotFoundError: no experiment has this id (or it was purged).
+        """
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name (active or deleted), or None."""
+
+    @abc.abstractmethod
+    def search_experiments(self, view: ViewType = "active") -> list[Experiment]:
+        """Return experiments in the given lifecycle view, oldest first."""
+
+    @abc.abstractmethod
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        lifecycle_stage: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+    ) -> Experiment:
+        """Rename, delete/restore (``lifecycle_stage``) or set tags (``None`` value removes one).
+
+        Raises:
+            NotFoundError: unknown experiment id.
+            AlreadyExistsError: the new name is taken.
+            InvalidInputError: unknown lifecycle stage.
+        """
+
+    @abc.abstractmethod
+    def purge_experiment(self, experiment_id: str) -> None:
+        """Delete an experiment and all its runs permanently; its name can be reused.
+
+        Raises:
+            NotFoundError: unknown experiment id.
+            InvalidInputError: the experiment is not in the ``deleted`` stage.
+        """
+
+    # ---------------------------------------------------------------- runs
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str,
+        start_time: int,
+        user_id: str = "",
+        tags: Mapping[str, str] | None = None,
+        parent_run_id: str | None = None,
+        artifact_uri: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run. ``artifact_uri`` defaults to ``<experiment location>/<run_id>``.
+
+        Raises:
+            NotFoundError: unknown experiment or parent run.
+            InvalidInputError: the experiment is deleted.
+        """
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """Return the run with its params, latest metrics, tags and inputs.
+
+        Raises:
+            NotFoundError: unknown run id.
+        """
+
+    @abc.abstractmethod
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        lifecycle_stage: str | None = None,
+        heartbeat_time: int | None = None,
+    ) -> Run:
+        """Change a run's status, end time, name, lifecycle stage or heartbeat.
+
+        Raises:
+            NotFoundError: unknown run id.
+            InvalidInputError: unknown status or stage.
+        """
+
+    @abc.abstractmethod
+    def purge_run(self, run_id: str) -> None:
+        """Delete a run and all its data permanently.
+
+        Raises:
+            NotFoundError: unknown run id.
+        """
+
+    # ---------------------------------------------------------------- run data
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Record metrics, params and tags (a ``None`` tag value removes the tag) in one atomic write.
+
+        No size limit: implementations split large batches internally but stay all-or-nothing.
+        Metric points accumulate (the full history is kept); the *latest* value of a key is the one
+        with the highest step, then the latest timestamp.
+
+        Raises:
+            NotFoundError: unknown run id.
+            InvalidInputError: a param already has a different value (message names both values),
+                the same param key is given twice with different values, or the run is deleted or
+                has ended (FINISHED/FAILED/KILLED) and ``params``/``metrics`` are not empty.
+        """
+
+    @abc.abstractmethod
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """All points of one metric, ordered by step then timestamp (insertion order breaks ties).
+
+        Raises:
+            NotFoundError: unknown run id.
+        """
+
+    @abc.abstractmethod
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record datasets the run consumed. Logging the same (name, digest, context) again is a no-op.
+
+        Raises:
+            NotFoundError: unknown run id.
+        """
+
+    # ---------------------------------------------------------------- search
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        view: ViewType = "active",
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> list[Run]:
+        """Runs of the given experiments that match an MLflow-style filter, ordered.
+
+        Without ``order_by`` runs come newest first (``start_time DESC``, then ``run_id``).
+
+        Raises:
+            InvalidInputError: malformed filter or order clause (the message shows the position).
+        """
