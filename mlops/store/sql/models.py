@@ -80,7 +80,10 @@ class SqlExperimentTag(Base):
 
 class SqlRun(Base):
     __tablename__ = "runs"
-    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # A compact integer key for the metric history, whose rows are the bulk of the database:
+    # indexing a 32-character run id in every point made appends about 1.5x slower.
+    run_num: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(32), unique=True)
     experiment_id: Mapped[str] = mapped_column(
         ForeignKey("experiments.experiment_id", ondelete="CASCADE"), index=True
     )
@@ -118,14 +121,14 @@ class SqlMetric(Base):
 
     __tablename__ = "metrics"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    run_num: Mapped[int] = mapped_column(ForeignKey("runs.run_num", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(KEY_LEN))
     step: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
     is_nan: Mapped[bool] = mapped_column(Boolean)
 
-    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+    __table_args__ = (Index("ix_metrics_run_key_step", "run_num", "key", "step"),)
 
 
 class SqlLatestMetric(Base):

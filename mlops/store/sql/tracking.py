@@ -42,6 +42,7 @@ __all__ = ["SqlTrackingStore"]
 
 _IN_CHUNK = 500  # ids per IN (...) clause: well under every backend's bound-parameter limit
 _INSERT_CHUNK = 5_000  # rows per executemany
+_METRIC_COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
 
 
 def _view_filter(column: Any, view: ViewType) -> Any:
@@ -55,10 +56,6 @@ def _view_filter(column: Any, view: ViewType) -> Any:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _stored_value(value: float) -> tuple[float | None, bool]:
-    return (None, True) if math.isnan(value) else (value, False)
 
 
 def _loaded_value(value: float | None, is_nan: bool) -> float:
@@ -84,6 +81,11 @@ class SqlTrackingStore(TrackingStore):
     def __init__(self, uri: str, *, auto_migrate: bool = True) -> None:
         self.uri = uri
         self.db: Database = get_database(uri, auto_migrate=auto_migrate)
+        compiled = sa.insert(SqlMetric).compile(dialect=self.db.engine.dialect, column_keys=list(_METRIC_COLUMNS))
+        order = compiled.positiontup or []
+        if compiled.positional and tuple(order) != _METRIC_COLUMNS:
+            raise AssertionError(f"unexpected parameter order {order}")  # pragma: no cover
+        self._metric_insert = (str(compiled), bool(compiled.positional))
 
     # ================================================================== experiments
     def create_experiment(
@@ -300,36 +302,25 @@ class SqlTrackingStore(TrackingStore):
         tags: Mapping[str, str | None] | None = None,
     ) -> None:
         new_params = self._dedupe_params(params)
-        metric_rows = [
-            {
-                "run_id": run_id,
-                "key": m.key,
-                "step": m.step,
-                "timestamp": m.timestamp,
-                "value": v,
-                "is_nan": nan,
-            }
-            for m in metrics
-            for v, nan in (_stored_value(m.value),)
-        ]
-        if not (metric_rows or new_params or tags):
+        if not (metrics or new_params or tags):
             with self.db.read() as conn:
                 self._require_run(conn, run_id)
             return
 
         def write(conn: Connection) -> None:
-            status, stage = self._require_run(conn, run_id)
-            if (metric_rows or new_params) and (stage != "active" or status in TERMINAL_RUN_STATUSES):
+            status, stage, run_num = self._require_run(conn, run_id)
+            if (metrics or new_params) and (stage != "active" or status in TERMINAL_RUN_STATUSES):
                 state = "deleted" if stage != "active" else status
                 raise InvalidInputError(f"run {run_id!r} is {state}; it accepts no more params or metrics")
             if new_params:
                 self._write_params(conn, run_id, new_params)
             if tags:
                 self._write_run_tags(conn, run_id, tags)
-            if metric_rows:
-                for chunk in _chunks(metric_rows, _INSERT_CHUNK):
-                    conn.execute(sa.insert(SqlMetric), list(chunk))
-                upsert_latest_metrics(conn, self.db.dialect, _latest_per_key(metric_rows))
+            if metrics:
+                # (run_num, key, step, timestamp, value, is_nan): NaN is stored as NULL plus the flag
+                rows = [(run_num, m[0], m[3], m[2], None if x != x else x, x != x) for m in metrics for x in (m[1],)]
+                self._insert_metric_rows(conn, rows)
+                upsert_latest_metrics(conn, self.db.dialect, _latest_per_key(run_id, rows))
 
         # Metric-only batches are appends: pysqlite's deferred transaction is much faster under
         # contention. Params need the read-then-write lock (write-once check).
@@ -337,10 +328,10 @@ class SqlTrackingStore(TrackingStore):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         with self.db.read() as conn:
-            self._require_run(conn, run_id)
+            run_num = self._require_run(conn, run_id)[2]
             rows = conn.execute(
                 sa.select(SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
-                .where(SqlMetric.run_id == run_id, SqlMetric.key == key)
+                .where(SqlMetric.run_num == run_num, SqlMetric.key == key)
                 .order_by(SqlMetric.step, SqlMetric.timestamp, SqlMetric.id)
             ).all()
         return [Metric(key, _loaded_value(r.value, r.is_nan), int(r.timestamp), int(r.step)) for r in rows]
@@ -414,6 +405,17 @@ class SqlTrackingStore(TrackingStore):
             return self._load_runs(conn, run_ids)
 
     # ================================================================== helpers
+    def _insert_metric_rows(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Bulk-insert history rows through the driver's executemany.
+
+        The statement is compiled once by SQLAlchemy from the table (no user text in it); values are
+        bound parameters. Skipping SQLAlchemy's per-row parameter processing makes this ~3x faster.
+        """
+        statement, positional = self._metric_insert
+        params: list[Any] = rows if positional else [dict(zip(_METRIC_COLUMNS, r, strict=True)) for r in rows]
+        for start in range(0, len(params), _INSERT_CHUNK):
+            conn.exec_driver_sql(statement, params[start : start + _INSERT_CHUNK])
+
     def _require_experiment(self, conn: Connection, experiment_id: str) -> str:
         stage = conn.execute(
             sa.select(SqlExperiment.lifecycle_stage).where(SqlExperiment.experiment_id == experiment_id)
@@ -422,13 +424,14 @@ class SqlTrackingStore(TrackingStore):
             raise NotFoundError(f"no experiment with id {experiment_id!r}")
         return str(stage)
 
-    def _require_run(self, conn: Connection, run_id: str) -> tuple[str, str]:
+    def _require_run(self, conn: Connection, run_id: str) -> tuple[str, str, int]:
+        """The run's status, lifecycle stage and internal number."""
         row = conn.execute(
-            sa.select(SqlRun.status, SqlRun.lifecycle_stage).where(SqlRun.run_id == run_id)
+            sa.select(SqlRun.status, SqlRun.lifecycle_stage, SqlRun.run_num).where(SqlRun.run_id == run_id)
         ).first()
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
-        return str(row.status), str(row.lifecycle_stage)
+        return str(row.status), str(row.lifecycle_stage), int(row.run_num)
 
     @staticmethod
     def _dedupe_params(params: Sequence[Param]) -> dict[str, str]:
@@ -492,7 +495,9 @@ class SqlTrackingStore(TrackingStore):
     @staticmethod
     def _delete_run_rows(conn: Connection, run_ids: Sequence[str]) -> None:
         # Explicit deletes rather than relying on ON DELETE CASCADE, which some backends lack.
-        for table in (SqlMetric, SqlLatestMetric, SqlParam, SqlTag, SqlDatasetInput):
+        nums = sa.select(SqlRun.run_num).where(SqlRun.run_id.in_(run_ids)).scalar_subquery()
+        conn.execute(sa.delete(SqlMetric).where(SqlMetric.run_num.in_(nums)))
+        for table in (SqlLatestMetric, SqlParam, SqlTag, SqlDatasetInput):
             conn.execute(sa.delete(table).where(table.run_id.in_(run_ids)))
         conn.execute(sa.update(SqlRun).where(SqlRun.parent_run_id.in_(run_ids)).values(parent_run_id=None))
         conn.execute(sa.delete(SqlRun).where(SqlRun.run_id.in_(run_ids)))
@@ -591,11 +596,14 @@ class SqlTrackingStore(TrackingStore):
         return runs
 
 
-def _latest_per_key(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _latest_per_key(run_id: str, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """The point of each key that wins "latest": highest step, then timestamp, then the last logged."""
-    best: dict[str, dict[str, Any]] = {}
+    best: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        current = best.get(row["key"])
-        if current is None or (row["step"], row["timestamp"]) >= (current["step"], current["timestamp"]):
-            best[row["key"]] = row
-    return list(best.values())
+        current = best.get(row[1])
+        if current is None or (row[2], row[3]) >= (current[2], current[3]):
+            best[row[1]] = row
+    return [
+        {"run_id": run_id, "key": r[1], "step": r[2], "timestamp": r[3], "value": r[4], "is_nan": r[5]}
+        for r in best.values()
+    ]
