@@ -25,8 +25,19 @@ def test_head_constant_matches_the_scripts() -> None:
 
 def test_migrated_schema_equals_the_models(metadata_uri: str) -> None:
     db = Database(metadata_uri)
+
+    def expected(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+        # covering indexes that the migration creates on SQLite alone
+        return not (
+            kind == "index"
+            and not reflected
+            and db.dialect != "sqlite"
+            and getattr(obj, "info", {}).get("sqlite_only")
+        )
+
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": expected})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
     db.dispose()
 

@@ -232,6 +232,14 @@ def test_large_batch_without_chunking(tracking_store: TrackingStore) -> None:
     assert len(tracking_store.get_metric_history(run_id, "k3")) == len(range(3, 12_000, 7))
 
 
+def test_longest_allowed_values_fit(tracking_store: TrackingStore) -> None:
+    _, run_id = _run(tracking_store)
+    param, tag = "p" * 8_000, "t" * 65_535
+    tracking_store.log_batch(run_id, params=[Param("long", param)], tags={"long": tag})
+    run = tracking_store.get_run(run_id)
+    assert run.params["long"] == param and run.tags["long"] == tag
+
+
 def test_special_floats_round_trip(tracking_store: TrackingStore) -> None:
     _, run_id = _run(tracking_store)
     values = [math.nan, math.inf, -math.inf, 0.0, 5e-324, 1.7976931348623157e308, -1.5]

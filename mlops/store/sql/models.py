@@ -51,6 +51,7 @@ NAMING = {
 }
 
 KEY_LEN = 250
+SQLITE_ONLY = {"sqlite_only": True}  # Index.info marker: created by migrations on SQLite alone
 NAME_LEN = 256
 
 
@@ -106,7 +107,9 @@ class SqlParam(Base):
     key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_params_key_value", "key", "run_id"),)
+    # Covering index for filters (params.x = '...'): key, value and the run in one index scan.
+    # SQLite only: PostgreSQL caps a btree entry at ~2.7 kB, less than the longest allowed value.
+    __table_args__ = (Index("ix_params_key_value_run", "key", "value", "run_id", info=SQLITE_ONLY),)
 
 
 class SqlTag(Base):
@@ -114,6 +117,8 @@ class SqlTag(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_tags_key_value_run", "key", "value", "run_id", info=SQLITE_ONLY),)
 
 
 class SqlMetric(Base):
@@ -142,7 +147,7 @@ class SqlLatestMetric(Base):
     value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
     is_nan: Mapped[bool] = mapped_column(Boolean)
 
-    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+    __table_args__ = (Index("ix_latest_metrics_key_value_run", "key", "value", "run_id"),)
 
 
 class SqlDatasetInput(Base):
