@@ -53,7 +53,8 @@ class Client:
         >>> exp = client.get_or_create_experiment("demo")
         >>> run = client.create_run(exp.experiment_id, run_name="first")
         >>> client.log_metric(run.run_id, "auc", 0.9)
-        >>> client.end_run(run.run_id)
+        >>> client.end_run(run.run_id).status
+        'FINISHED'
         >>> client.get_run(run.run_id).metrics["auc"]
         0.9
     """

@@ -200,7 +200,11 @@ def test_set_tracking_uri_switches_stores(tmp_path: Path) -> None:
         mlops.get_run(run.run_id)
 
 
-def test_default_location_is_mlops_data_under_the_working_directory(store: Path) -> None:
+def test_default_location_is_mlops_data_under_the_working_directory(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLOPS_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLOPS_ARTIFACT_URI", raising=False)
     mlops.set_tracking_uri(None)
     mlops.set_artifact_uri(None)
     with mlops.start_run():
