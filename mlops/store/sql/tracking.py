@@ -81,7 +81,9 @@ class SqlTrackingStore(TrackingStore):
     def __init__(self, uri: str, *, auto_migrate: bool = True) -> None:
         self.uri = uri
         self.db: Database = get_database(uri, auto_migrate=auto_migrate)
-        compiled = sa.insert(SqlMetric).compile(dialect=self.db.engine.dialect, column_keys=list(_METRIC_COLUMNS))
+        compiled = sa.insert(SqlMetric).compile(
+            dialect=self.db.engine.dialect, column_keys=list(_METRIC_COLUMNS)
+        )
         order = compiled.positiontup or []
         if compiled.positional and tuple(order) != _METRIC_COLUMNS:
             raise AssertionError(f"unexpected parameter order {order}")  # pragma: no cover
@@ -318,7 +320,11 @@ class SqlTrackingStore(TrackingStore):
                 self._write_run_tags(conn, run_id, tags)
             if metrics:
                 # (run_num, key, step, timestamp, value, is_nan): NaN is stored as NULL plus the flag
-                rows = [(run_num, m[0], m[3], m[2], None if x != x else x, x != x) for m in metrics for x in (m[1],)]
+                rows = [
+                    (run_num, m[0], m[3], m[2], None if x != x else x, x != x)
+                    for m in metrics
+                    for x in (m[1],)
+                ]
                 self._insert_metric_rows(conn, rows)
                 upsert_latest_metrics(conn, self.db.dialect, _latest_per_key(run_id, rows))
 
