@@ -4,7 +4,6 @@ from _metadata_stores import *  # noqa: F403
 from _object_servers import *  # noqa: F403
 from _pg_server import *  # noqa: F403
 
-
 # ---------------------------------------------------------------- which backends ran
 _BACKEND_IDS = ("sqlite", "postgresql", "file", "memory", "s3", "gcs")
 _backend_counts: dict[str, dict[str, int]] = {}
