@@ -35,6 +35,8 @@ __all__ = ["MetricWriter", "WriterError"]
 
 log = logging.getLogger(__name__)
 
+_WRITE_ON_CALLER = 1_000  # flush() writes a remainder this small itself
+
 # (run_id, key, value, timestamp_ms, step): plain tuples keep the caller's cost to one append
 Point = tuple[str, str, float, int, int]
 
@@ -126,8 +128,17 @@ class MetricWriter:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with self._lock:
             target = self._submitted
-            self._flush_requested = True
-            self._wake.notify()
+            # A small remainder is written right here: handing it to the writer thread and waiting
+            # for it to wake costs more than the write itself.
+            own: list[Point] = []
+            if timeout_s is None and 0 < len(self._buffer) <= _WRITE_ON_CALLER:
+                own, self._buffer = self._buffer, []
+            else:
+                self._flush_requested = True
+                self._wake.notify()
+        if own:
+            self._write(own)
+        with self._lock:
             while self._written < target and self._error is None:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:

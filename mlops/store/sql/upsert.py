@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -23,24 +24,35 @@ def upsert_latest_metrics(conn: Connection, dialect: str, rows: Sequence[dict[st
     """
     if not rows:
         return
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-        stmt = insert(_T)
-        newer = sa.or_(
-            stmt.excluded.step > _T.c.step,
-            sa.and_(stmt.excluded.step == _T.c.step, stmt.excluded.timestamp >= _T.c.timestamp),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[_T.c.run_id, _T.c.key],
-            set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
-            where=newer,
-        )
-        conn.execute(stmt, list(rows))
-        return
-    _portable_upsert(conn, rows)
+    statement = _upsert_statement(dialect)
+    if statement is None:
+        _portable_upsert(conn, rows)
+    else:
+        conn.execute(statement, list(rows))
+
+
+@functools.lru_cache(maxsize=4)
+def _upsert_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer`` for a dialect, built once (it is a constant).
+
+    Building it per call cost more than executing it for small batches.
+    """
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    else:
+        return None
+    stmt = insert(_T)
+    newer = sa.or_(
+        stmt.excluded.step > _T.c.step,
+        sa.and_(stmt.excluded.step == _T.c.step, stmt.excluded.timestamp >= _T.c.timestamp),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_T.c.run_id, _T.c.key],
+        set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+        where=newer,
+    )
 
 
 def _portable_upsert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
