@@ -23,8 +23,8 @@ def test_head_constant_matches_the_scripts() -> None:
     assert [s.revision for s in reversed(list(scripts.walk_revisions()))] == list(migrate.KNOWN_REVISIONS)
 
 
-def test_migrated_schema_equals_the_models(metadata_uri: str) -> None:
-    db = Database(metadata_uri)
+def test_migrated_schema_equals_the_models(sql_uri: str) -> None:
+    db = Database(sql_uri)
 
     def expected(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
         # covering indexes that the migration creates on SQLite alone

@@ -29,7 +29,9 @@ from typing import Any, Literal
 from mlops.errors import InvalidInputError, MissingDependencyError
 
 __all__ = [
+    "SQL_SCHEMES",
     "Kind",
+    "is_sql_uri",
     "register_artifact_store",
     "register_registry_store",
     "register_tracking_store",
@@ -49,6 +51,8 @@ class _Entry:
 _SQL = "mlops.store.sql.tracking:SqlTrackingStore"
 _SQL_REGISTRY = "mlops.store.sql.registry:SqlRegistryStore"
 _FSSPEC = "mlops.store.fsspec_artifacts:FsspecArtifactStore"
+_OBJ = "mlops.store.objectstore.tracking:ObjectTrackingStore"
+_OBJ_REGISTRY = "mlops.store.objectstore.registry:ObjectRegistryStore"
 
 # SQLAlchemy dialects: "postgresql+psycopg" is looked up as "postgresql" (see scheme_of).
 _BUILTIN: dict[Kind, dict[str, _Entry]] = {
@@ -57,12 +61,24 @@ _BUILTIN: dict[Kind, dict[str, _Entry]] = {
         "postgresql": _Entry(_SQL, "postgres"),
         "mysql": _Entry(_SQL),
         "mssql": _Entry(_SQL),
+        "file": _Entry(_OBJ),
+        "memory": _Entry(_OBJ),
+        "s3": _Entry(_OBJ, "s3"),
+        "s3a": _Entry(_OBJ, "s3"),
+        "gs": _Entry(_OBJ, "gcs"),
+        "gcs": _Entry(_OBJ, "gcs"),
     },
     "registry": {
         "sqlite": _Entry(_SQL_REGISTRY),
         "postgresql": _Entry(_SQL_REGISTRY, "postgres"),
         "mysql": _Entry(_SQL_REGISTRY),
         "mssql": _Entry(_SQL_REGISTRY),
+        "file": _Entry(_OBJ_REGISTRY),
+        "memory": _Entry(_OBJ_REGISTRY),
+        "s3": _Entry(_OBJ_REGISTRY, "s3"),
+        "s3a": _Entry(_OBJ_REGISTRY, "s3"),
+        "gs": _Entry(_OBJ_REGISTRY, "gcs"),
+        "gcs": _Entry(_OBJ_REGISTRY, "gcs"),
     },
     "artifact": {
         "file": _Entry(_FSSPEC),
@@ -99,6 +115,19 @@ def scheme_of(uri: str) -> str:
     if len(scheme) == 1:  # "C://..." is a Windows drive, not a scheme
         return "file"
     return scheme.split("+", 1)[0]
+
+
+SQL_SCHEMES = frozenset({"sqlite", "postgresql", "mysql", "mssql"})
+
+
+def is_sql_uri(uri: str) -> bool:
+    """True when ``uri`` names a SQL database (whose stores take no fsspec storage options).
+
+    Example:
+        >>> is_sql_uri("sqlite:///x.db"), is_sql_uri("s3://bucket/mlops")
+        (True, False)
+    """
+    return scheme_of(uri) in SQL_SCHEMES
 
 
 def _register(kind: Kind, scheme: str, target: str | Callable[..., Any], extra: str | None) -> None:

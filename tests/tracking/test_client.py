@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,8 +18,8 @@ from mlops.tracking.client import TAG_NOTE, TAG_PARENT
 
 
 @pytest.fixture
-def client(metadata_uri: str, tmp_path: Path) -> Client:
-    c = Client(metadata_uri, artifact_uri=(tmp_path / "artifacts").as_uri())
+def client(metadata_uri: str, metadata_options: dict[str, Any], tmp_path: Path) -> Iterator[Client]:
+    c = Client(metadata_uri, artifact_uri=(tmp_path / "artifacts").as_uri(), storage_options=metadata_options)
     yield c
     c.close()
 
@@ -218,8 +220,12 @@ def test_delete_restore_purge_run(client: Client, exp: str) -> None:
         client.get_run(run.run_id)
 
 
-def test_synchronous_mode_writes_through(metadata_uri: str, tmp_path: Path) -> None:
-    client = Client(metadata_uri, artifact_uri=tmp_path.as_uri(), synchronous=True)
+def test_synchronous_mode_writes_through(
+    metadata_uri: str, metadata_options: dict[str, Any], tmp_path: Path
+) -> None:
+    client = Client(
+        metadata_uri, artifact_uri=tmp_path.as_uri(), synchronous=True, storage_options=metadata_options
+    )
     run = client.create_run(client.get_or_create_experiment("s").experiment_id)
     client.log_metric(run.run_id, "m", 1.0)
     assert client._writer.pending == 0
@@ -337,8 +343,10 @@ def test_compare_runs(client: Client, exp: str) -> None:
     assert frame.loc["params.solver"].tolist() == ["lbfgs", "lbfgs"]
 
 
-def test_mark_dead_runs(client: Client, exp: str, metadata_uri: str) -> None:
-    other = Client(metadata_uri, artifact_uri=client.artifact_uri)
+def test_mark_dead_runs(
+    client: Client, exp: str, metadata_uri: str, metadata_options: dict[str, Any]
+) -> None:
+    other = Client(metadata_uri, artifact_uri=client.artifact_uri, storage_options=metadata_options)
     run = other.create_run(exp, start_time=1)
     other.close()  # its process "dies": no more heartbeats
     other.store.update_run(run.run_id, heartbeat_time=1)  # and that was long ago
