@@ -18,8 +18,11 @@ Example:
 
 from __future__ import annotations
 
-from mlops import errors
+from mlops import errors, registry
+from mlops.autologging import autolog
 from mlops.entities import Experiment, Metric, ModelVersion, Param, RegisteredModel, Run
+from mlops.models import load_model, log_model, save_model
+from mlops.registry.fluent import register_model
 from mlops.tracking.client import Client
 from mlops.tracking.fluent import (
     ActiveRun,
@@ -66,6 +69,7 @@ __all__ = [
     "Run",
     "__version__",
     "active_run",
+    "autolog",
     "compare_runs",
     "end_run",
     "errors",
@@ -76,6 +80,7 @@ __all__ = [
     "get_metric_history",
     "get_run",
     "get_tracking_uri",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -83,10 +88,14 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
+    "registry",
+    "save_model",
     "search_runs",
     "set_artifact_uri",
     "set_experiment",

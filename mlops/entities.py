@@ -29,6 +29,7 @@ __all__ = [
     "ArtifactInfo",
     "DatasetInput",
     "Event",
+    "EventLog",
     "Experiment",
     "LifecycleStage",
     "Metric",
@@ -139,6 +140,11 @@ class Experiment:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", _frozen(self.tags))
 
+    def _repr_html_(self) -> str:
+        from mlops.display import entity_html
+
+        return entity_html(self)
+
 
 @dataclass(frozen=True)
 class Run:
@@ -165,6 +171,11 @@ class Run:
         object.__setattr__(self, "metrics", _frozen(self.metrics))
         object.__setattr__(self, "tags", _frozen(self.tags))
         object.__setattr__(self, "inputs", tuple(self.inputs))
+
+    def _repr_html_(self) -> str:
+        from mlops.display import entity_html
+
+        return entity_html(self)
 
     @property
     def is_terminal(self) -> bool:
@@ -198,6 +209,11 @@ class RegisteredModel:
         object.__setattr__(self, "aliases", _frozen(self.aliases))
         object.__setattr__(self, "policy", _frozen(self.policy))
 
+    def _repr_html_(self) -> str:
+        from mlops.display import entity_html
+
+        return entity_html(self)
+
 
 @dataclass(frozen=True)
 class ModelVersion:
@@ -219,6 +235,11 @@ class ModelVersion:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", _frozen(self.tags))
         object.__setattr__(self, "aliases", tuple(sorted(self.aliases)))
+
+    def _repr_html_(self) -> str:
+        from mlops.display import entity_html
+
+        return entity_html(self)
 
 
 @dataclass(frozen=True)
@@ -281,3 +302,12 @@ class Event:
         """
         canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class EventLog(list[Event]):
+    """A model's audit log: a plain list of :class:`Event` that also renders as a table in notebooks."""
+
+    def _repr_html_(self) -> str:
+        from mlops.display import events_html
+
+        return events_html(self)

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlops import config
 from mlops.entities import ArtifactInfo, Experiment, Metric, Param, Run, ViewType, now_ms
 from mlops.errors import AlreadyExistsError, InvalidInputError
-from mlops.store import ArtifactStore, TrackingStore, open_artifact_store, open_tracking_store
+from mlops.store import (
+    ArtifactStore,
+    TrackingStore,
+    open_artifact_store,
+    open_registry_store,
+    open_tracking_store,
+)
+from mlops.store.schemes import is_sql_uri
 from mlops.tracking import validation as v
 from mlops.tracking.artifact_files import dict_bytes, figure_bytes, table_bytes
 from mlops.tracking.datasets import describe_dataset
@@ -27,6 +34,9 @@ from mlops.tracking.writer import MetricWriter
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from mlops.models.info import ModelInfo
+    from mlops.registry.client import RegistryClient
 
 __all__ = ["TAG_NOTE", "TAG_PARENT", "Client"]
 
@@ -44,7 +54,8 @@ class Client:
             ``./mlops-data/artifacts``).
         synchronous: write every metric through to the store before returning (slower, no buffer).
         flush_interval_s: how often buffered metric points are written (the most a crash can lose).
-        storage_options: fsspec options for artifact stores (``endpoint_url``, credentials, ...).
+        storage_options: fsspec options (``endpoint_url``, credentials, ...) for artifact stores, and for
+            the metadata stores too when ``tracking_uri`` is an object store (``s3://``, ``gs://``, a folder).
 
     Thread-safe: share one client between threads.
 
@@ -72,14 +83,40 @@ class Client:
         self.artifact_uri = config.artifact_uri(artifact_uri)
         self.synchronous = synchronous
         self.storage_options = dict(storage_options or {})
-        self.store: TrackingStore = open_tracking_store(self.tracking_uri)
+        self.store: TrackingStore = open_tracking_store(self.tracking_uri, **self._store_options())
         self._writer = MetricWriter(self.store, flush_interval_s=flush_interval_s)
         self._lock = threading.Lock()
         self._open_runs: set[str] = set()  # runs known to accept data (created or resumed here)
         self._artifact_stores: dict[str, ArtifactStore] = {}
+        self._registry: RegistryClient | None = None
+
+    def _store_options(self) -> dict[str, Any]:
+        """Storage options for the metadata stores: an object store takes the same fsspec options as
+        the artifacts; a SQL database takes none."""
+        return {} if is_sql_uri(self.tracking_uri) else dict(self.storage_options)
 
     def __repr__(self) -> str:
         return f"Client(tracking_uri={self.tracking_uri!r}, artifact_uri={self.artifact_uri!r})"
+
+    @property
+    def registry(self) -> RegistryClient:
+        """The model registry on this client's tracking URI, sharing its tracking store (for lineage).
+
+        Example:
+            >>> client = Client("sqlite://", artifact_uri="memory://client-registry")
+            >>> client.registry.register_model("s3://bucket/model", "credit", user="ann").version
+            1
+        """
+        from mlops.registry.client import RegistryClient
+
+        with self._lock:
+            if self._registry is None:
+                self._registry = RegistryClient(
+                    self.tracking_uri,
+                    store=open_registry_store(self.tracking_uri, **self._store_options()),
+                    tracking_store=self.store,
+                )
+            return self._registry
 
     # ================================================================== experiments
     def create_experiment(
@@ -490,6 +527,23 @@ class Client:
     def download_artifacts(self, run_id: str, path: str, dst_path: str | Path) -> Path:
         """Copy an artifact file or folder to a local path; return it."""
         return self.artifact_store(run_id).download(path, dst_path)
+
+    def log_model(self, run_id: str, model: Any, name: str, **kwargs: Any) -> ModelInfo:
+        """Save ``model`` into the run's artifacts under ``name/`` (see :func:`mlops.log_model`).
+
+        Keyword arguments (``input_example``, ``signature``, ``serialization``, ``flavor``,
+        ``metadata``) are those of :func:`mlops.save_model`.
+
+        Example:
+            >>> from sklearn.dummy import DummyRegressor
+            >>> client = Client("sqlite://", artifact_uri="memory://client-log-model")
+            >>> run = client.create_run(client.get_or_create_experiment("e").experiment_id)
+            >>> client.log_model(run.run_id, DummyRegressor().fit([[0]], [1]), "model").model_uri[:6]
+            'runs:/'
+        """
+        from mlops.models.log import log_model_to_run
+
+        return log_model_to_run(self, run_id, model, name, **kwargs)
 
     def log_input(
         self, run_id: str, data: Any, *, name: str | None = None, source: str = "", context: str = "training"

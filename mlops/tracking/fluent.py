@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -419,7 +420,10 @@ def compare_runs(run_ids: Sequence[str]) -> pd.DataFrame:
 
 
 def flush() -> None:
-    """Make every buffered metric point durable."""
+    """Make every buffered metric point durable (and every model that autolog is still uploading)."""
+    autologging = sys.modules.get("mlops.autologging")
+    if autologging is not None:
+        autologging.wait_for_pending()
     with _state.lock:
         client = _state.client
     if client is not None:
