@@ -16,16 +16,16 @@ $(PY):
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml constraints.txt | $(PY)
-	$(PIP) -e '.[serve]'
+	$(PIP) -e '.[explain]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints.txt requirements-peers.txt | $(PY)
-	$(PIP) -e '.[test,s3,gcs,postgres,serve]'
+	$(PIP) -e '.[test,s3,gcs,postgres,explain,spark,dask]'
 	$(PIP) -r requirements-peers.txt
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
-	$(PY) examples/quickstart.py
+	$(PY) -m mlops demo
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check mlops tests benchmarks examples conftest.py
