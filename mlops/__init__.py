@@ -58,6 +58,17 @@ from mlops.tracking.fluent import (
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = frozenset({"datasets", "fairness", "models", "serving", "store", "tracking"})
+
+
+def __getattr__(name: str) -> object:
+    """``mlops.fairness``, ``mlops.serving``, ... without importing them up front (PEP 562)."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"mlops.{name}")
+    raise AttributeError(f"module 'mlops' has no attribute {name!r}")
+
 __all__ = [
     "ActiveRun",
     "Client",

@@ -37,7 +37,15 @@ def add(commands: Any) -> None:
     alias.add_argument("--delete", action="store_true")
     alias.set_defaults(handler=_alias)
     for action in ("request", "approve", "reject"):
-        p = sub.add_parser(action, help=f"{action} approval of a version for a stage")
+        p = sub.add_parser(
+            action,
+            help={
+                "request": "ask for approval",
+                "approve": "approve the open request",
+                "reject": "reject the open request",
+            }[action]
+            + " of a version for a stage",
+        )
         p.add_argument("name")
         p.add_argument("version")
         p.add_argument("stage")
