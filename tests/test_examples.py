@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _browser import assert_not_blank, screenshot
 from _require import skip_or_fail
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -65,6 +66,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     result = run_demo(tmp_path / "store")
     assert len(result["runs"]) == 3 and result["champion"] == 1 and result["challenger"] == 2
     assert Path(result["report"]).read_text().startswith("<!DOCTYPE html>")
+    assert_not_blank(screenshot(Path(result["report"]), tmp_path / "report.png"))
     assert Path(result["scores_file"]).exists()
     again = run_demo(tmp_path / "store")  # re-running adds to the store
     assert again["champion"] == 3

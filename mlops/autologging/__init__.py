@@ -59,3 +59,28 @@ def autolog(
     )
     if not patching.is_patched():
         patching.patch(make_wrapper)
+        _warm_up(log_models)
+
+
+def _warm_up(log_models: bool) -> None:
+    """Pay one-time costs now rather than in the first fit: open the store (and create its schema),
+    and import the model-packaging code on a background thread."""
+    import threading
+
+    import mlops
+
+    try:
+        mlops.get_client()
+    except Exception:  # an unreachable store is reported by the first fit, as a warning
+        return
+    if log_models:
+
+        def _imports() -> None:
+            try:
+                import skops.io  # noqa: F401
+
+                import mlops.models  # noqa: F401
+            except Exception:  # a missing extra is reported when a model is logged
+                pass
+
+        threading.Thread(target=_imports, name="mlops-autolog-warmup", daemon=True).start()

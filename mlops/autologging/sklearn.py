@@ -153,9 +153,12 @@ def _start(estimator: Any, method: str, args: tuple[Any, ...], kwargs: dict[str,
         session.client.log_batch(session.run_id, params=flatten_params(estimator), tags=tags)
         X = _fit_inputs(args, kwargs)[0]
         if _config.log_datasets and X is not None:
-            from mlops.tracking.datasets import describe_dataset
+            try:
+                from mlops.tracking.datasets import describe_dataset
 
-            session.client.store.log_inputs(session.run_id, [describe_dataset(X, name="training")])
+                session.client.store.log_inputs(session.run_id, [describe_dataset(X, name="training")])
+            except Exception as e:  # the run and its params are still worth having
+                _warn(f"could not describe the training data of {type(estimator).__name__}: {e}")
         return session
     except Exception as e:
         _warn(f"could not start logging {type(estimator).__name__}.{method}: {e}")

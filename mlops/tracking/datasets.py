@@ -44,12 +44,36 @@ def dataset_digest(data: Any) -> str:
         return _frame_digest(data.to_frame())
     if isinstance(data, pd.DataFrame):
         return _frame_digest(data)
-    array = np.asarray(data)
+    if hasattr(data, "tocsr"):  # scipy sparse: its three arrays describe it exactly
+        csr = data.tocsr()
+        return _arrays_digest([csr.data, csr.indices, csr.indptr, np.asarray(csr.shape)])
+    try:
+        array = np.asarray(data)
+    except ValueError:  # ragged input (e.g. a list of label sets of different lengths)
+        return _items_digest(data)
     if array.dtype == object:
-        return _frame_digest(pd.DataFrame(array.reshape(len(array), -1)))
+        try:
+            return _frame_digest(pd.DataFrame(array.reshape(len(array), -1)))
+        except TypeError:  # unhashable cells (dicts, lists): hash their text form instead
+            return _items_digest(data)
+    return _arrays_digest([array])
+
+
+def _arrays_digest(arrays: list[Any]) -> str:
     h = hashlib.sha256()
-    h.update(f"{array.dtype.str}{array.shape}".encode())
-    h.update(np.ascontiguousarray(array).tobytes())
+    for array in arrays:
+        h.update(f"{array.dtype.str}{array.shape}".encode())
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
+def _items_digest(data: Any) -> str:
+    """Digest of a sequence whose items numpy/pandas cannot hash: the sorted-key text of each item."""
+    h = hashlib.sha256()
+    for item in data:
+        text = json.dumps(item, sort_keys=True, default=repr) if isinstance(item, dict) else repr(item)
+        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
     return h.hexdigest()
 
 
@@ -72,7 +96,12 @@ def dataset_schema(data: Any) -> dict[str, Any]:
                 {"name": str(c), "dtype": str(t), "nullable": bool(nulls[c])} for c, t in data.dtypes.items()
             ]
         }
-    array = np.asarray(data)
+    if hasattr(data, "tocsr"):
+        return {"shape": [-1, *data.shape[1:]], "dtype": str(data.dtype), "sparse": True}
+    try:
+        array = np.asarray(data)
+    except ValueError:
+        return {"shape": [-1], "dtype": "object"}
     return {"shape": [-1, *array.shape[1:]], "dtype": str(array.dtype)}
 
 
