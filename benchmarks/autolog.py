@@ -75,6 +75,7 @@ def child(library: str, workload: str, root: str) -> dict[str, Any]:
     else:
         import mlflow
 
+        os.chdir(root)  # MLflow puts artifacts in ./mlruns
         mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
         mlflow.sklearn.autolog(silent=True)
         started = time.perf_counter()
