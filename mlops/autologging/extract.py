@@ -155,7 +155,11 @@ def _classifier_metrics(estimator: Any, X: Any, y: Any, w: Any) -> dict[str, flo
         return {}  # multi-output or multilabel: the single-output metrics below do not apply
     labels = np.asarray(labels)
     y_true = y_true.ravel()
-    y_pred = np.asarray(estimator.predict(X)).ravel()
+    proba = _forest_proba(estimator, X)
+    if proba is not None:  # a forest's predict is exactly the argmax of its predict_proba: score once
+        y_pred = labels.take(np.argmax(proba, axis=1))
+    else:
+        y_pred = np.asarray(estimator.predict(X)).ravel()
     k = len(labels)
     true_idx, pred_idx = _encode(y_true, labels), _encode(y_pred, labels)
     if true_idx is None or pred_idx is None:
@@ -182,7 +186,7 @@ def _classifier_metrics(estimator: Any, X: Any, y: Any, w: Any) -> dict[str, flo
         "training_f1_score": float(f),
     }
     if hasattr(estimator, "predict_proba"):
-        out.update(_probability_metrics(estimator, X, true_idx, k, present, weights))
+        out.update(_probability_metrics(estimator, X, true_idx, k, present, weights, proba))
     if type(estimator).score is ClassifierMixin.score:
         out["training_score"] = out["training_accuracy_score"]  # the same number; don't predict again
     else:
@@ -190,6 +194,18 @@ def _classifier_metrics(estimator: Any, X: Any, y: Any, w: Any) -> dict[str, flo
             estimator.score(X, y, sample_weight=w) if w is not None else estimator.score(X, y)
         )
     return _finite(out)
+
+
+def _forest_proba(estimator: Any, X: Any) -> np.ndarray | None:
+    """``predict_proba`` of a single-output random/extra-trees forest, whose ``predict`` is defined as
+    its argmax (scikit-learn's ForestClassifier.predict); None for every other classifier."""
+    from sklearn.ensemble._forest import ForestClassifier
+
+    if not isinstance(estimator, ForestClassifier) or getattr(estimator, "n_outputs_", 1) != 1:
+        return None
+    if type(estimator).predict is not ForestClassifier.predict:
+        return None  # a subclass that predicts differently
+    return np.asarray(estimator.predict_proba(X))
 
 
 def _encode(values: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
@@ -205,12 +221,18 @@ def _encode(values: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
 
 
 def _probability_metrics(
-    estimator: Any, X: Any, true_idx: np.ndarray, k: int, present: int, weights: np.ndarray | None
+    estimator: Any,
+    X: Any,
+    true_idx: np.ndarray,
+    k: int,
+    present: int,
+    weights: np.ndarray | None,
+    proba: np.ndarray | None = None,
 ) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
     try:
-        proba = np.asarray(estimator.predict_proba(X), dtype=float)
+        proba = np.asarray(estimator.predict_proba(X) if proba is None else proba, dtype=float)
     except (AttributeError, ValueError, TypeError):
         return {}  # e.g. SVC(probability=False) exposes the method but refuses to answer
     if proba.ndim != 2 or proba.shape[1] != k:

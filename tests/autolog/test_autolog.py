@@ -248,3 +248,39 @@ def test_threads_each_get_their_own_run() -> None:
     runs = _runs()
     assert sorted(r.params["random_state"] for r in runs) == ["0", "1", "2"]
     assert all(r.status == "FINISHED" for r in runs)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_training_metrics_equal_scikit_learns(classes: int) -> None:
+    """One confusion matrix (and, for forests, one predict_proba) gives scikit-learn's own numbers."""
+    from sklearn import metrics as skm
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    from mlops.autologging.extract import training_metrics
+
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, n_classes=classes, random_state=1
+    )
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    for model in (
+        RandomForestClassifier(n_estimators=7, max_depth=3, random_state=0),
+        ExtraTreesClassifier(n_estimators=5, max_depth=3, random_state=0),
+        LogisticRegression(max_iter=300),
+    ):
+        mlops.autolog(disable=True)
+        model.fit(X, y, sample_weight=weights)
+        got = training_metrics(model, X, y, weights)
+        pred, proba = model.predict(X), model.predict_proba(X)
+        average = "binary" if classes == 2 else "weighted"
+        want = {
+            "training_accuracy_score": skm.accuracy_score(y, pred, sample_weight=weights),
+            "training_precision_score": skm.precision_score(y, pred, average=average, sample_weight=weights),
+            "training_recall_score": skm.recall_score(y, pred, average=average, sample_weight=weights),
+            "training_f1_score": skm.f1_score(y, pred, average=average, sample_weight=weights),
+            "training_log_loss": skm.log_loss(y, proba, sample_weight=weights),
+            "training_roc_auc": skm.roc_auc_score(y, proba[:, 1], sample_weight=weights)
+            if classes == 2
+            else skm.roc_auc_score(y, proba, multi_class="ovr", sample_weight=weights),
+        }
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), f"{type(model).__name__} {key}"
