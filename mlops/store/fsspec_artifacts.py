@@ -533,7 +533,6 @@ class FsspecArtifactStore(ArtifactStore):
             _rm_many(self._fs, [*self._fs.find(self._join(f"{_SHA_DIR}/{key}"), withdirs=False)])
 
 
-
 def _rm_many(fs: Any, paths: list[str]) -> None:
     if paths and not any(_GLOB.search(p) for p in paths):
         fs.rm(paths)  # one bulk request on S3/GCS

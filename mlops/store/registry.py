@@ -23,9 +23,32 @@ import abc
 from collections.abc import Mapping
 from typing import Any
 
-from mlops.entities import Approval, Event, ModelVersion, RegisteredModel
+from mlops.entities import MODEL_STAGES, Approval, Event, ModelVersion, RegisteredModel
+from mlops.errors import InvalidInputError
 
-__all__ = ["RegistryStore"]
+__all__ = ["APPROVAL_ACTIONS", "RegistryStore", "check_approval_action", "check_stage"]
+
+APPROVAL_ACTIONS = ("request", "approve", "reject", "cancel")
+
+
+def check_stage(stage: str) -> None:
+    """Refuse a stage other than None, Staging, Production or Archived (for implementations).
+
+    Example:
+        >>> check_stage("Production")
+    """
+    if stage not in MODEL_STAGES:
+        raise InvalidInputError(f"stage must be one of {', '.join(MODEL_STAGES)}; got {stage!r}")
+
+
+def check_approval_action(action: str) -> None:
+    """Refuse an approval action other than request, approve, reject or cancel.
+
+    Example:
+        >>> check_approval_action("approve")
+    """
+    if action not in APPROVAL_ACTIONS:
+        raise InvalidInputError(f"action must be one of {', '.join(APPROVAL_ACTIONS)}; got {action!r}")
 
 
 class RegistryStore(abc.ABC):

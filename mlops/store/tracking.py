@@ -23,9 +23,49 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 
-from mlops.entities import DatasetInput, Experiment, Metric, Param, Run, ViewType
+from mlops.entities import (
+    LIFECYCLE_STAGES,
+    RUN_STATUSES,
+    DatasetInput,
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    ViewType,
+)
+from mlops.errors import InvalidInputError
 
-__all__ = ["TrackingStore"]
+__all__ = ["TrackingStore", "check_lifecycle_stage", "check_run_status", "check_view"]
+
+
+def check_view(view: str) -> None:
+    """Refuse a lifecycle view other than ``active``, ``deleted`` or ``all`` (for implementations).
+
+    Example:
+        >>> check_view("all")
+    """
+    if view not in ("active", "deleted", "all"):
+        raise InvalidInputError(f"view must be 'active', 'deleted' or 'all', not {view!r}")
+
+
+def check_lifecycle_stage(stage: str | None) -> None:
+    """Refuse a lifecycle stage other than ``active`` or ``deleted`` (None: not given).
+
+    Example:
+        >>> check_lifecycle_stage("deleted")
+    """
+    if stage is not None and stage not in LIFECYCLE_STAGES:
+        raise InvalidInputError(f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {stage!r}")
+
+
+def check_run_status(status: str | None) -> None:
+    """Refuse an unknown run status (None: not given).
+
+    Example:
+        >>> check_run_status("FINISHED")
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidInputError(f"status must be one of {RUN_STATUSES}, not {status!r}")
 
 
 class TrackingStore(abc.ABC):

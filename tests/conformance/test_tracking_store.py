@@ -307,3 +307,14 @@ def test_threads_share_one_store(tracking_store: TrackingStore) -> None:
     run = tracking_store.get_run(run_id)
     assert all(run.metrics[f"t{t}"] == 19.0 for t in range(6))
     assert all(len(tracking_store.get_metric_history(run_id, f"t{t}")) == 20 for t in range(6))
+
+
+def test_search_runs_refuses_bad_arguments(tracking_store: TrackingStore) -> None:
+    exp_id, _ = _run(tracking_store)
+    with pytest.raises(InvalidInputError, match="experiment_ids"):
+        tracking_store.search_runs(exp_id)  # type: ignore[arg-type]  # a string, not a list of ids
+    with pytest.raises(InvalidInputError, match="view"):
+        tracking_store.search_runs([exp_id], view="gone")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="max_results"):
+        tracking_store.search_runs([exp_id], max_results=-1)
+    assert len(tracking_store.search_runs([exp_id])) == 1

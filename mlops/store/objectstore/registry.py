@@ -22,23 +22,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mlops.entities import MODEL_STAGES, Approval, Event, ModelVersion, RegisteredModel, now_ms
+from mlops.entities import Approval, Event, ModelVersion, RegisteredModel, now_ms
 from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from mlops.query.evaluate import like_to_regex
 from mlops.store.objectstore._fs import ObjectFS
 from mlops.store.objectstore.index import Log
 from mlops.store.objectstore.layout import REGISTRY_LOG, meta_uri
-from mlops.store.registry import RegistryStore
+from mlops.store.registry import RegistryStore, check_approval_action, check_stage
 
 __all__ = ["ObjectRegistryStore"]
 
-APPROVAL_ACTIONS = ("request", "approve", "reject", "cancel")
 State = dict[str, Any]
-
-
-def _check_stage(stage: str) -> None:
-    if stage not in MODEL_STAGES:
-        raise InvalidInputError(f"stage must be one of {', '.join(MODEL_STAGES)}; got {stage!r}")
 
 
 def _text(value: Any) -> str | None:
@@ -416,7 +410,7 @@ class ObjectRegistryStore(RegistryStore):
         self, name: str | None = None, *, stage: str | None = None, run_id: str | None = None
     ) -> list[ModelVersion]:
         if stage is not None:
-            _check_stage(stage)
+            check_stage(stage)
 
         def search(s: State) -> list[ModelVersion]:
             found = []
@@ -445,7 +439,7 @@ class ObjectRegistryStore(RegistryStore):
         comment: str = "",
     ) -> ModelVersion:
         if stage is not None:
-            _check_stage(stage)
+            check_stage(stage)
         self._commit(
             "update_version",
             name,
@@ -490,9 +484,8 @@ class ObjectRegistryStore(RegistryStore):
         user_id: str = "",
         comment: str = "",
     ) -> Approval:
-        _check_stage(stage)
-        if action not in APPROVAL_ACTIONS:
-            raise InvalidInputError(f"action must be one of {', '.join(APPROVAL_ACTIONS)}; got {action!r}")
+        check_stage(stage)
+        check_approval_action(action)
         a = self._commit(
             "add_approval",
             name,

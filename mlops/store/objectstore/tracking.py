@@ -30,8 +30,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlops.entities import (
-    LIFECYCLE_STAGES,
-    RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
     DatasetInput,
     Experiment,
@@ -53,18 +51,13 @@ from mlops.store.objectstore.layout import (
     run_log,
     run_marker,
 )
-from mlops.store.tracking import TrackingStore
+from mlops.store.tracking import TrackingStore, check_lifecycle_stage, check_run_status, check_view
 
 __all__ = ["ObjectTrackingStore"]
 
 State = dict[str, Any]
 _CACHED_RUNS = 50_000  # run logs whose folded state stays in memory (LRU)
 _READ_CHUNK = 256
-
-
-def _check_view(view: str) -> None:
-    if view not in ("active", "deleted", "all"):
-        raise InvalidInputError(f"view must be 'active', 'deleted' or 'all', not {view!r}")
 
 
 # ====================================================================== experiments log
@@ -307,7 +300,7 @@ class ObjectTrackingStore(TrackingStore):
         return self._experiments.read(get)
 
     def search_experiments(self, view: ViewType = "active") -> list[Experiment]:
-        _check_view(view)
+        check_view(view)
 
         def search(s: State) -> list[Experiment]:
             found = [
@@ -327,10 +320,7 @@ class ObjectTrackingStore(TrackingStore):
         lifecycle_stage: str | None = None,
         tags: Mapping[str, str | None] | None = None,
     ) -> Experiment:
-        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
-            raise InvalidInputError(
-                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
-            )
+        check_lifecycle_stage(lifecycle_stage)
         self._experiments.commit(
             {
                 "op": "update",
@@ -404,12 +394,8 @@ class ObjectTrackingStore(TrackingStore):
         lifecycle_stage: str | None = None,
         heartbeat_time: int | None = None,
     ) -> Run:
-        if status is not None and status not in RUN_STATUSES:
-            raise InvalidInputError(f"status must be one of {RUN_STATUSES}, not {status!r}")
-        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
-            raise InvalidInputError(
-                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
-            )
+        check_run_status(status)
+        check_lifecycle_stage(lifecycle_stage)
         log = self._run_log(run_id)
         record = {
             "op": "update",
@@ -510,7 +496,7 @@ class ObjectTrackingStore(TrackingStore):
             )
         node = parse_filter(filter_string)
         keys = parse_order_by(order_by)
-        _check_view(view)
+        check_view(view)
         if max_results is not None and (
             isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0
         ):

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from mlops.entities import MODEL_STAGES, Approval, Event, ModelVersion, RegisteredModel, now_ms
-from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from mlops.store.registry import RegistryStore
+from mlops.entities import Approval, Event, ModelVersion, RegisteredModel, now_ms
+from mlops.errors import AlreadyExistsError, NotFoundError
+from mlops.store.registry import RegistryStore, check_approval_action, check_stage
 from mlops.store.sql.database import Database, get_database
 from mlops.store.sql.models import (
     SqlAlias,
@@ -31,13 +31,7 @@ from mlops.store.sql.models import (
 
 __all__ = ["SqlRegistryStore"]
 
-APPROVAL_ACTIONS = ("request", "approve", "reject", "cancel")
 _M = SqlRegisteredModel
-
-
-def _check_stage(stage: str) -> None:
-    if stage not in MODEL_STAGES:
-        raise InvalidInputError(f"stage must be one of {', '.join(MODEL_STAGES)}; got {stage!r}")
 
 
 class _Tx:
@@ -291,7 +285,7 @@ class SqlRegistryStore(RegistryStore):
         self, name: str | None = None, *, stage: str | None = None, run_id: str | None = None
     ) -> list[ModelVersion]:
         if stage is not None:
-            _check_stage(stage)
+            check_stage(stage)
         with self.db.read() as conn:
             return self._load_versions(conn, name=name, stage=stage, run_id=run_id)
 
@@ -309,7 +303,7 @@ class SqlRegistryStore(RegistryStore):
         comment: str = "",
     ) -> ModelVersion:
         if stage is not None:
-            _check_stage(stage)
+            check_stage(stage)
 
         def change(tx: _Tx) -> None:
             conn = tx.conn
@@ -420,9 +414,8 @@ class SqlRegistryStore(RegistryStore):
         user_id: str = "",
         comment: str = "",
     ) -> Approval:
-        _check_stage(stage)
-        if action not in APPROVAL_ACTIONS:
-            raise InvalidInputError(f"action must be one of {', '.join(APPROVAL_ACTIONS)}; got {action!r}")
+        check_stage(stage)
+        check_approval_action(action)
 
         def change(tx: _Tx) -> int:
             self._version_row(tx.conn, tx.model_id, name, version)

@@ -36,6 +36,7 @@ from mlops.query.ast import NULLABLE_ATTRIBUTES, And, Comparison, Node, Not, Or,
 from mlops.query.parser import parse_filter, parse_order_by
 from mlops.store.sql.like import like_clause
 from mlops.store.sql.models import Base
+from mlops.store.tracking import check_view
 
 __all__ = ["filter_clause", "order_clauses", "select_run_ids"]
 
@@ -84,8 +85,7 @@ def select_run_ids(
         raise InvalidInputError(f"experiment_ids must be a list of ids, not the string {experiment_ids!r}")
     node = parse_filter(filter_string)
     keys = parse_order_by(order_by)
-    if view not in ("active", "deleted", "all"):
-        raise InvalidInputError(f"view must be 'active', 'deleted' or 'all', not {view!r}")
+    check_view(view)
     if max_results is not None and (
         isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0
     ):

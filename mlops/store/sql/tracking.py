@@ -12,8 +12,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from mlops.entities import (
-    LIFECYCLE_STAGES,
-    RUN_STATUSES,
     TERMINAL_RUN_STATUSES,
     DatasetInput,
     Experiment,
@@ -36,7 +34,7 @@ from mlops.store.sql.models import (
     SqlTag,
 )
 from mlops.store.sql.upsert import upsert_latest_metrics
-from mlops.store.tracking import TrackingStore
+from mlops.store.tracking import TrackingStore, check_lifecycle_stage, check_run_status, check_view
 
 __all__ = ["SqlTrackingStore"]
 
@@ -46,11 +44,8 @@ _METRIC_COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
 
 
 def _view_filter(column: Any, view: ViewType) -> Any:
-    if view == "all":
-        return sa.true()
-    if view not in ("active", "deleted"):
-        raise InvalidInputError(f"view must be 'active', 'deleted' or 'all', not {view!r}")
-    return column == view
+    check_view(view)
+    return sa.true() if view == "all" else column == view
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -143,10 +138,7 @@ class SqlTrackingStore(TrackingStore):
         lifecycle_stage: str | None = None,
         tags: Mapping[str, str | None] | None = None,
     ) -> Experiment:
-        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
-            raise InvalidInputError(
-                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
-            )
+        check_lifecycle_stage(lifecycle_stage)
 
         def update(conn: Connection) -> None:
             self._require_experiment(conn, experiment_id)
@@ -272,12 +264,8 @@ class SqlTrackingStore(TrackingStore):
         lifecycle_stage: str | None = None,
         heartbeat_time: int | None = None,
     ) -> Run:
-        if status is not None and status not in RUN_STATUSES:
-            raise InvalidInputError(f"status must be one of {RUN_STATUSES}, not {status!r}")
-        if lifecycle_stage is not None and lifecycle_stage not in LIFECYCLE_STAGES:
-            raise InvalidInputError(
-                f"lifecycle_stage must be one of {LIFECYCLE_STAGES}, not {lifecycle_stage!r}"
-            )
+        check_run_status(status)
+        check_lifecycle_stage(lifecycle_stage)
         given = {
             "status": status,
             "end_time": end_time,
@@ -410,12 +398,10 @@ class SqlTrackingStore(TrackingStore):
     ) -> list[Run]:
         from mlops.store.sql.search import select_run_ids
 
-        if max_results is not None and max_results < 0:
-            raise InvalidInputError(f"max_results must be >= 0, not {max_results}")
-        _view_filter(SqlRun.lifecycle_stage, view)  # validates view
+        # select_run_ids validates every argument (a string given as experiment_ids included)
         query = select_run_ids(
             self.db.dialect,
-            list(experiment_ids),
+            experiment_ids,
             filter_string,
             view=view,
             order_by=list(order_by),
