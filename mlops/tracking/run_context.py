@@ -44,7 +44,13 @@ def _entry_point() -> Path | None:
     path = getattr(main, "__file__", None)
     if not path:
         return None  # interactive interpreter or notebook
-    return Path(path).resolve()
+    return _resolved(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(path: str, cwd: str) -> Path:
+    """``path`` made absolute (resolving walks every component: once per process is enough)."""
+    return (Path(cwd) / path).resolve()
 
 
 def _git(args: list[str], cwd: Path) -> str | None:

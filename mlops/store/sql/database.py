@@ -117,14 +117,27 @@ class Database:
         pass ``read_first=False`` and keep pysqlite's cheaper deferred transaction.
         """
         with self._translate(), self.engine.connect() as conn:
+            # Begun explicitly: statements may run on the DBAPI cursor (``prepared.py``), which
+            # SQLAlchemy does not see, and a transaction it never saw begin it would not commit.
+            conn.begin()
             if read_first and self.dialect == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                self._begin_immediate(conn)
             try:
                 yield conn
             except BaseException:
                 conn.rollback()
                 raise
             conn.commit()
+
+    def _begin_immediate(self, conn: Connection) -> None:
+        """Take SQLite's write lock now (on the driver's cursor; errors wrapped as SQLAlchemy does)."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        except dbapi_error as e:
+            raise sa.exc.DBAPIError.instance(
+                "BEGIN IMMEDIATE", (), e, dbapi_error, dialect=self.engine.dialect
+            ) from e
 
     def run(self, fn: Callable[[Connection], T], *, read_first: bool = True) -> T:
         """Run ``fn`` in a write transaction, retried with jittered backoff on lock contention.

@@ -33,6 +33,7 @@ from mlops.store.sql.models import (
     SqlRun,
     SqlTag,
 )
+from mlops.store.sql.run_statements import RUN_COLUMNS, RunStatements
 from mlops.store.sql.upsert import upsert_latest_metrics
 from mlops.store.tracking import TrackingStore, check_lifecycle_stage, check_run_status, check_view
 
@@ -83,6 +84,7 @@ class SqlTrackingStore(TrackingStore):
         if compiled.positional and tuple(order) != _METRIC_COLUMNS:
             raise AssertionError(f"unexpected parameter order {order}")  # pragma: no cover
         self._metric_insert = (str(compiled), bool(compiled.positional))
+        self._sql = RunStatements.for_dialect(self.db.engine.dialect)
 
     # ================================================================== experiments
     def create_experiment(
@@ -194,39 +196,35 @@ class SqlTrackingStore(TrackingStore):
     ) -> Run:
         run_id = uuid.uuid4().hex
 
+        sql = self._sql
+
         def create(conn: Connection) -> str:
-            row = conn.execute(
-                sa.select(SqlExperiment.lifecycle_stage, SqlExperiment.artifact_location).where(
-                    SqlExperiment.experiment_id == experiment_id
-                )
-            ).first()
+            row = sql.experiment_for_run.first(conn, {"experiment_id": experiment_id})
             if row is None:
                 raise NotFoundError(f"no experiment with id {experiment_id!r}")
-            if row.lifecycle_stage != "active":
+            stage, experiment_location = row
+            if stage != "active":
                 raise InvalidInputError(f"experiment {experiment_id!r} is deleted; restore it to add runs")
-            if parent_run_id is not None:
-                parent = conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == parent_run_id)).first()
-                if parent is None:
-                    raise NotFoundError(f"no parent run with id {parent_run_id!r}")
-            location = artifact_uri or f"{row.artifact_location.rstrip('/')}/{run_id}/artifacts"
-            conn.execute(
-                sa.insert(SqlRun).values(
-                    run_id=run_id,
-                    experiment_id=experiment_id,
-                    run_name=run_name,
-                    status="RUNNING",
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage="active",
-                    artifact_uri=location,
-                    user_id=user_id,
-                    parent_run_id=parent_run_id,
-                    heartbeat_time=start_time,
-                )
-            )
+            if parent_run_id is not None and sql.run_exists.first(conn, {"run_id": parent_run_id}) is None:
+                raise NotFoundError(f"no parent run with id {parent_run_id!r}")
+            location = artifact_uri or f"{experiment_location.rstrip('/')}/{run_id}/artifacts"
+            values = {
+                "run_id": run_id,
+                "experiment_id": experiment_id,
+                "run_name": run_name,
+                "status": "RUNNING",
+                "start_time": start_time,
+                "end_time": None,
+                "lifecycle_stage": "active",
+                "artifact_uri": location,
+                "user_id": user_id,
+                "parent_run_id": parent_run_id,
+                "heartbeat_time": start_time,
+            }
+            sql.insert_run.execute_many(conn, [values])
             if tags:
-                conn.execute(
-                    sa.insert(SqlTag), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                sql.insert_tag.execute_many(
+                    conn, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
                 )
             return location
 
@@ -249,10 +247,7 @@ class SqlTrackingStore(TrackingStore):
 
     def get_run(self, run_id: str) -> Run:
         with self.db.read() as conn:
-            runs = self._load_runs(conn, [run_id])
-        if not runs:
-            raise NotFoundError(f"no run with id {run_id!r}")
-        return runs[0]
+            return self._load_run(conn, run_id)
 
     def update_run(
         self,
@@ -275,19 +270,21 @@ class SqlTrackingStore(TrackingStore):
         }
         values = {k: v for k, v in given.items() if v is not None}
 
-        def update(conn: Connection) -> None:
+        sql = self._sql
+
+        def update(conn: Connection) -> Run:
             if values:
-                result = conn.execute(sa.update(SqlRun).where(SqlRun.run_id == run_id).values(**values))
-                found = result.rowcount > 0
+                statement = sql.update_run(tuple(values))
+                found = statement.rowcount(conn, {**values, "target_run_id": run_id}) > 0
             else:
-                found = (
-                    conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == run_id)).first() is not None
-                )
+                found = sql.run_exists.first(conn, {"run_id": run_id}) is not None
             if not found:
                 raise NotFoundError(f"no run with id {run_id!r}")
+            return self._load_run(conn, run_id)
 
-        self.db.run(update, read_first=False)  # a single-statement write needs no lock up front
-        return self.get_run(run_id)
+        # A single-statement write needs no lock up front; the run is read back in the same
+        # transaction, so it is exactly the state this update produced.
+        return self.db.run(update, read_first=False)
 
     def purge_run(self, run_id: str) -> None:
         def purge(conn: Connection) -> None:
@@ -434,12 +431,10 @@ class SqlTrackingStore(TrackingStore):
 
     def _require_run(self, conn: Connection, run_id: str) -> tuple[str, str, int]:
         """The run's status, lifecycle stage and internal number."""
-        row = conn.execute(
-            sa.select(SqlRun.status, SqlRun.lifecycle_stage, SqlRun.run_num).where(SqlRun.run_id == run_id)
-        ).first()
+        row = self._sql.run_state.first(conn, {"run_id": run_id})
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
-        return str(row.status), str(row.lifecycle_stage), int(row.run_num)
+        return str(row[0]), str(row[1]), int(row[2])
 
     @staticmethod
     def _dedupe_params(params: Sequence[Param]) -> dict[str, str]:
@@ -453,19 +448,10 @@ class SqlTrackingStore(TrackingStore):
             unique[p.key] = p.value
         return unique
 
-    @staticmethod
-    def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
-        keys = list(params)
-        stored: dict[str, str] = {}
-        for chunk in _chunks(keys, _IN_CHUNK):
-            stored.update(
-                (r.key, r.value)
-                for r in conn.execute(
-                    sa.select(SqlParam.key, SqlParam.value).where(
-                        SqlParam.run_id == run_id, SqlParam.key.in_(chunk)
-                    )
-                )
-            )
+    def _write_params(self, conn: Connection, run_id: str, params: dict[str, str]) -> None:
+        # All of the run's params in one indexed read (a run holds tens to thousands of params;
+        # cheaper than binding the new keys in IN lists).
+        stored: dict[str, str] = dict(self._sql.params_of_run.all(conn, {"run_id": run_id}))
         for key, value in params.items():
             if key in stored and stored[key] != value:
                 raise InvalidInputError(
@@ -473,17 +459,17 @@ class SqlTrackingStore(TrackingStore):
                     f"{value!r} (params are write-once: log a new run, or use a metric or tag)"
                 )
         rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
-        if rows:
-            conn.execute(sa.insert(SqlParam), rows)
+        self._sql.insert_param.execute_many(conn, rows)
 
-    @staticmethod
-    def _write_run_tags(conn: Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
-        keys = list(tags)
-        for chunk in _chunks(keys, _IN_CHUNK):
-            conn.execute(sa.delete(SqlTag).where(SqlTag.run_id == run_id, SqlTag.key.in_(chunk)))
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items() if v is not None]
-        if rows:
-            conn.execute(sa.insert(SqlTag), rows)
+    def _write_run_tags(self, conn: Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+        sql = self._sql
+        stored = dict(sql.tags_of_run.all(conn, {"run_id": run_id}))
+        # Only changed tags are rewritten (re-setting the system tags is the common case).
+        changed = {k: v for k, v in tags.items() if stored.get(k) != v}
+        sql.delete_tag.execute_many(conn, [{"run_id": run_id, "key": k} for k in changed if k in stored])
+        sql.insert_tag.execute_many(
+            conn, [{"run_id": run_id, "key": k, "value": v} for k, v in changed.items() if v is not None]
+        )
 
     @staticmethod
     def _write_experiment_tags(conn: Connection, experiment_id: str, tags: Mapping[str, str | None]) -> None:
@@ -537,6 +523,29 @@ class SqlTrackingStore(TrackingStore):
             )
             for r in rows
         ]
+
+    def _load_run(self, conn: Connection, run_id: str) -> Run:
+        """One run with all its data, read with the prepared single-run statements.
+
+        Raises:
+            NotFoundError: unknown run.
+        """
+        sql = self._sql
+        key = {"run_id": run_id}
+        row = sql.run_row.first(conn, key)
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        run = dict(zip(RUN_COLUMNS, row, strict=True))
+        return Run(
+            **run,
+            params=dict(sql.params_of_run.all(conn, key)),
+            metrics={k: _loaded_value(v, n) for k, v, n in sql.latest_metrics_of_run.all(conn, key)},
+            tags=dict(sql.tags_of_run.all(conn, key)),
+            inputs=tuple(
+                DatasetInput(name=n, digest=d, source=s, schema=sc, num_rows=rows, context=c)
+                for n, d, s, sc, rows, c, _position in sql.inputs_of_run.all(conn, key)
+            ),
+        )
 
     @staticmethod
     def _load_runs(conn: Connection, run_ids: Sequence[str], source: Any = None) -> list[Run]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from mlops.store.sql.models import SqlLatestMetric
+from mlops.store.sql.prepared import Prepared
 
 __all__ = ["upsert_latest_metrics"]
 
@@ -24,35 +25,47 @@ def upsert_latest_metrics(conn: Connection, dialect: str, rows: Sequence[dict[st
     """
     if not rows:
         return
-    statement = _upsert_statement(dialect)
+    statement = _upsert_statement(conn.dialect) if dialect in ("sqlite", "postgresql") else None
     if statement is None:
         _portable_upsert(conn, rows)
     else:
-        conn.execute(statement, list(rows))
+        statement.execute_many(conn, rows)
 
 
-@functools.lru_cache(maxsize=4)
-def _upsert_statement(dialect: str) -> Any:
-    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer`` for a dialect, built once (it is a constant).
+_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+_statements: dict[str, Prepared] = {}
+_statements_lock = threading.Lock()
+
+
+def _upsert_statement(dialect: Dialect) -> Prepared:
+    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer`` for a dialect, compiled once (a constant).
 
     Building it per call cost more than executing it for small batches.
     """
-    if dialect == "sqlite":
+    cache_key = f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
+    with _statements_lock:
+        found = _statements.get(cache_key)
+        if found is not None:
+            return found
+    if dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     else:
-        return None
-    stmt = insert(_T)
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    stmt = insert(_T).values(**{c: sa.bindparam(c, type_=_T.c[c].type) for c in _COLUMNS})
     newer = sa.or_(
         stmt.excluded.step > _T.c.step,
         sa.and_(stmt.excluded.step == _T.c.step, stmt.excluded.timestamp >= _T.c.timestamp),
     )
-    return stmt.on_conflict_do_update(
-        index_elements=[_T.c.run_id, _T.c.key],
-        set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
-        where=newer,
+    prepared = Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=[_T.c.run_id, _T.c.key],
+            set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+            where=newer,
+        ),
+        dialect,
     )
+    with _statements_lock:
+        return _statements.setdefault(cache_key, prepared)
 
 
 def _portable_upsert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
