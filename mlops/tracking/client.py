@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlops import config
 from mlops.entities import ArtifactInfo, Experiment, Metric, Param, Run, ViewType, now_ms
 from mlops.errors import AlreadyExistsError, InvalidInputError
+from mlops.gc_pause import gc_paused
 from mlops.store import (
     ArtifactStore,
     TrackingStore,
@@ -418,9 +419,10 @@ class Client:
         ]
         clean_tags = self._clean_tags(tags or {}, allow_delete=True)
         points = []
-        for m in metrics:
-            key, value, step = v.metric_point(m.key, m.value, m.step)
-            points.append((run_id, key, value, v.validate_timestamp(m.timestamp), step))
+        with gc_paused():  # possibly a million small tuples, none in a cycle
+            for m in metrics:
+                key, value, step = v.metric_point(m.key, m.value, m.step)
+                points.append((run_id, key, value, v.validate_timestamp(m.timestamp), step))
         if clean_params or clean_tags:
             self._writer.check()
             self.store.log_batch(run_id, params=clean_params, tags=clean_tags)

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import atexit
 import logging
+import operator
 import threading
 import time
 import weakref
 
 from mlops.entities import Metric, now_ms
 from mlops.errors import MlopsError
+from mlops.gc_pause import gc_paused
 from mlops.store import TrackingStore
 
 __all__ = ["MetricWriter", "WriterError"]
@@ -216,20 +218,15 @@ class MetricWriter:
                         return
 
     def _write(self, batch: list[Point]) -> None:
-        by_run: dict[str, list[Metric]] = {}
-        for run_id, key, value, timestamp, step in batch:
-            points = by_run.get(run_id)
-            if points is None:
-                points = by_run[run_id] = []
-            points.append(Metric(key, value, timestamp, step))
         failure: BaseException | None = None
         lost = 0
-        for run_id, metrics in by_run.items():
-            try:
-                self._store.log_batch(run_id, metrics=metrics)
-            except BaseException as e:  # recorded and re-raised on the caller's next call
-                failure = e
-                lost += len(metrics)
+        with gc_paused():  # a batch is up to batch_size small tuples, none of them in a cycle
+            for run_id, metrics in _metrics_by_run(batch).items():
+                try:
+                    self._store.log_batch(run_id, metrics=metrics)
+                except BaseException as e:  # recorded and re-raised on the caller's next call
+                    failure = e
+                    lost += len(metrics)
         with self._lock:
             self._written += len(batch)
             if failure is not None and self._error is None:
@@ -250,6 +247,22 @@ class MetricWriter:
                 self._store.update_run(run_id, heartbeat_time=stamp)
             except MlopsError as e:  # a missed heartbeat is not worth failing a training loop
                 log.debug("heartbeat for run %s failed: %s", run_id, e)
+
+
+def _metrics_by_run(batch: list[Point]) -> dict[str, list[Metric]]:
+    """The batch's points as :class:`Metric` s grouped by run, in the order they were logged."""
+    as_metric = Metric._make
+    fields = operator.itemgetter(1, 2, 3, 4)  # (key, value, timestamp, step)
+    first = batch[0][0]
+    if all(map(first.__eq__, map(operator.itemgetter(0), batch))):  # the usual case: one run
+        return {first: list(map(as_metric, map(fields, batch)))}
+    by_run: dict[str, list[Metric]] = {}
+    for point in batch:
+        found = by_run.get(point[0])
+        if found is None:
+            found = by_run[point[0]] = []
+        found.append(as_metric(fields(point)))
+    return by_run
 
 
 _live_writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()

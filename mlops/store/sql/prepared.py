@@ -87,6 +87,27 @@ class Prepared:
         finally:
             cursor.close()
 
+    def execute_rows(self, conn: Connection, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        """Like :meth:`execute_many` for rows given as tuples of ``columns`` (no dict per row when
+        the driver takes tuples in that order, which is what makes bulk inserts cheap)."""
+        if not rows:
+            return
+        names = tuple(columns)
+        if self._names == names:
+            params: Any = rows
+        elif self._names is None:
+            params = [dict(zip(names, r, strict=True)) for r in rows]
+        else:
+            where = [names.index(n) for n in self._names]
+            params = [tuple(r[i] for i in where) for r in rows]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, params)
+        except self._dbapi_error as e:
+            raise self._wrap(e, params[:10]) from e
+        finally:
+            cursor.close()
+
     def all(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of a SELECT as plain tuples."""
         cursor = self.execute(conn, values)

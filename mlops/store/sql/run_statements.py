@@ -24,13 +24,14 @@ from mlops.store.sql.models import (
     SqlDatasetInput,
     SqlExperiment,
     SqlLatestMetric,
+    SqlMetric,
     SqlParam,
     SqlRun,
     SqlTag,
 )
 from mlops.store.sql.prepared import Prepared
 
-__all__ = ["RUN_COLUMNS", "RunStatements"]
+__all__ = ["METRIC_COLUMNS", "RUN_COLUMNS", "RunStatements"]
 
 _RUNS = cast(sa.Table, SqlRun.__table__)
 _PARAMS = cast(sa.Table, SqlParam.__table__)
@@ -38,6 +39,7 @@ _TAGS = cast(sa.Table, SqlTag.__table__)
 _LATEST = cast(sa.Table, SqlLatestMetric.__table__)
 _INPUTS = cast(sa.Table, SqlDatasetInput.__table__)
 _EXPERIMENTS = cast(sa.Table, SqlExperiment.__table__)
+_METRICS = cast(sa.Table, SqlMetric.__table__)
 
 RUN_COLUMNS = (
     "run_id",
@@ -53,6 +55,9 @@ RUN_COLUMNS = (
     "heartbeat_time",
 )
 """The run columns the statements read and write, in this order."""
+
+METRIC_COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
+"""The columns of a metric history row, in the order :mod:`~mlops.store.sql.metric_rows` builds them."""
 
 
 def _values(table: sa.Table, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -132,6 +137,12 @@ class RunStatements:
                 )
                 found = self._updates[columns] = self._prepare(statement)
             return found
+
+    # ------------------------------------------------------------------ metrics
+    @functools.cached_property
+    def insert_metric(self) -> Prepared:
+        """Insert one metric history row (:data:`METRIC_COLUMNS`)."""
+        return self._prepare(sa.insert(_METRICS).values(**_values(_METRICS, METRIC_COLUMNS)))
 
     # ------------------------------------------------------------------ params and tags
     @functools.cached_property

@@ -17,22 +17,25 @@ __all__ = ["upsert_latest_metrics"]
 _T = cast(sa.Table, SqlLatestMetric.__table__)
 
 
-def upsert_latest_metrics(conn: Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> None:
+_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+
+
+def upsert_latest_metrics(conn: Connection, dialect: str, rows: Sequence[Sequence[Any]]) -> None:
     """Make each row the latest point of its (run, key) where it is at least as late as the stored one.
 
-    A stored point is replaced when the new one has a higher step, or the same step and a timestamp
-    at least as late; ``rows`` must hold one row per (run, key).
+    Rows are tuples ``(run_id, key, step, timestamp, value, is_nan)``, one per (run, key). A stored
+    point is replaced when the new one has a higher step, or the same step and a timestamp at least
+    as late.
     """
     if not rows:
         return
     statement = _upsert_statement(conn.dialect) if dialect in ("sqlite", "postgresql") else None
     if statement is None:
-        _portable_upsert(conn, rows)
+        _portable_upsert(conn, [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
     else:
-        statement.execute_many(conn, rows)
+        statement.execute_rows(conn, rows, _COLUMNS)
 
 
-_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
 _statements: dict[str, Prepared] = {}
 _statements_lock = threading.Lock()
 
