@@ -337,6 +337,87 @@ def mlops_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+READ_BACK = (
+    "SELECT * FROM params WHERE run_id = ?",
+    "SELECT * FROM latest_metrics WHERE run_id = ?",
+    "SELECT * FROM tags WHERE run_id = ?",
+    "SELECT * FROM dataset_inputs WHERE run_id = ?",
+)
+
+
+def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """The floor of W3's create phase: the statements and transactions mlops runs per run, issued
+    through ``sqlite3`` directly (no library code) on the same schema and settings.
+
+    Per run: (1) take the write lock, read the experiment, insert the run and its 5 system tags;
+    (2) take the write lock, read the run's state and params, insert 10 params; (3) read the run's
+    state, insert 10 history points and upsert 10 latest values, set the end status, read the run
+    back (row, params, latest metrics, tags, inputs). Three commits, as the client does.
+    """
+    import sqlite3
+    import uuid
+
+    from mlops.store.sql.tracking import SqlTrackingStore
+
+    runs = int(params.get("runs", WORKLOADS["W3"]["runs"]))
+    path = tmp / "floor.db"
+    store = SqlTrackingStore(f"sqlite:///{path}")  # the schema and indexes mlops uses
+    exp = store.create_experiment("w3", artifact_location=(tmp / "artifacts").as_uri())
+    store.db.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "busy_timeout=60000", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    tags = [("mlops.user", "u"), ("mlops.source.name", "/x.py"), ("mlops.source.git.commit", "c" * 40)]
+    tags += [("mlops.source.git.dirty", "false"), ("mlops.source.git.branch", "main")]
+    upsert = (
+        "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?) "
+        "ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
+        "value = excluded.value, is_nan = excluded.is_nan WHERE excluded.step > latest_metrics.step OR "
+        "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)"
+    )
+    start = time.perf_counter()
+    for run_params, run_metrics in _w3_data(runs):
+        run_id, now = uuid.uuid4().hex, int(time.time() * 1000)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?", (exp,)
+        )
+        conn.execute(
+            "INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, end_time, "
+            "lifecycle_stage, artifact_uri, user_id, parent_run_id, heartbeat_time) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (run_id, exp, "r", "RUNNING", now, None, "active", "file:///a", "u", None, now),
+        )
+        conn.executemany(
+            "INSERT INTO tags (run_id, key, value) VALUES (?,?,?)", [(run_id, k, v) for k, v in tags]
+        )
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        state = "SELECT status, lifecycle_stage, run_num FROM runs WHERE run_id = ?"
+        num = conn.execute(state, (run_id,)).fetchone()[2]
+        conn.execute("SELECT key, value FROM params WHERE run_id = ?", (run_id,)).fetchall()
+        conn.executemany(
+            "INSERT INTO params (run_id, key, value) VALUES (?,?,?)",
+            [(run_id, k, v) for k, v in run_params.items()],
+        )
+        conn.execute("COMMIT")
+        conn.execute("BEGIN")
+        conn.execute(state, (run_id,)).fetchone()
+        conn.executemany(
+            "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
+            [(num, k, 0, now, v, False) for k, v in run_metrics.items()],
+        )
+        conn.executemany(upsert, [(run_id, k, 0, now, v, False) for k, v in run_metrics.items()])
+        conn.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", ("FINISHED", now, run_id))
+        conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        for read_back in READ_BACK:
+            conn.execute(read_back, (run_id,)).fetchall()
+        conn.execute("COMMIT")
+    create_s = time.perf_counter() - start
+    conn.close()
+    return {"runs": runs, "create_runs_per_s": runs / create_s, "commits_per_run": 3}
+
+
 def mlops_w3_big(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     """W3's filtered search over 100,000 runs; the runs are bulk-inserted into the store's own tables.
 
@@ -799,6 +880,7 @@ CHILDREN: dict[tuple[str, str], Callable[[Path, dict[str, Any]], dict[str, Any]]
     ("mlflow", "W2"): mlflow_w2,
     ("mlops", "W3"): mlops_w3,
     ("mlops", "W3big"): mlops_w3_big,
+    ("floor", "W3"): floor_w3,
     ("mlflow", "W3"): mlflow_w3,
     ("mlops", "W6"): mlops_w6,
     ("mlflow", "W6"): mlflow_w6,
@@ -1022,6 +1104,7 @@ def run_w2(repeat: int, mlflow_py: str | None, quick: bool) -> dict[str, Any]:
 def run_w3(repeat: int, mlflow_py: str | None, quick: bool) -> dict[str, Any]:
     """W3: create 2,000 runs, filtered search and search all; filtered search over 100,000 runs."""
     ours = _measure("mlops", "W3", repeat, {})
+    floor = _measure("floor", "W3", repeat, {})
     big = _measure("mlops", "W3big", 1, {})
     theirs = _measure("mlflow", "W3", 1 if quick else repeat, {}, mlflow_py) if mlflow_py else None
     ratios = {
@@ -1039,6 +1122,14 @@ def run_w3(repeat: int, mlflow_py: str | None, quick: bool) -> dict[str, Any]:
             ratios["create"],
             ">= 1,000",
             _ge(ours.get("create_runs_per_s"), 1_000),
+        ),
+        _row(
+            "  ... vs raw sqlite3, same statements (floor)",
+            ours.get("create_runs_per_s"),
+            floor.get("create_runs_per_s"),
+            _ratio(ours.get("create_runs_per_s"), floor.get("create_runs_per_s")),
+            "(info)",
+            None,
         ),
         _row(
             "filtered search -> DataFrame (s)",
@@ -1084,7 +1175,8 @@ def run_w3(repeat: int, mlflow_py: str | None, quick: bool) -> dict[str, Any]:
                 _le(big.get("filtered_search_s"), 0.5),
             )
         )
-    return _line("W3", ours, theirs, ratios["all_search"], rows, {"ratios": ratios, "mlops_100k": big})
+    extra = {"ratios": ratios, "mlops_100k": big, "floor_create": floor}
+    return _line("W3", ours, theirs, ratios["all_search"], rows, extra)
 
 
 def run_w6(repeat: int, mlflow_py: str | None, quick: bool) -> dict[str, Any]:

@@ -173,6 +173,21 @@ class TrackingStore(abc.ABC):
             InvalidInputError: unknown status or stage.
         """
 
+    def end_run(self, run_id: str, *, status: str, end_time: int, metrics: Sequence[Metric] = ()) -> Run:
+        """Write the run's last metric points, then end it with ``status`` at ``end_time``.
+
+        The client ends a run with its remaining buffered points through this one call, so a store
+        that can do both in one transaction (the SQL store does) saves a commit per run. This
+        default writes the points with :meth:`log_batch`, then calls :meth:`update_run`.
+
+        Raises:
+            NotFoundError: unknown run id.
+            InvalidInputError: unknown status, or ``metrics`` for a run that is deleted or ended.
+        """
+        if metrics:
+            self.log_batch(run_id, metrics=metrics)
+        return self.update_run(run_id, status=status, end_time=end_time)
+
     @abc.abstractmethod
     def purge_run(self, run_id: str) -> None:
         """Delete a run and all its data permanently.

@@ -284,16 +284,16 @@ class Client:
         """
         if status not in _TERMINAL:
             raise InvalidInputError(f"a run ends as FINISHED, FAILED or KILLED, not {status!r}")
-        try:
-            self.flush()
-        finally:
-            with self._lock:
-                self._open_runs.discard(run_id)
-            self._writer.unwatch_run(run_id)
-            ended = self.store.update_run(
-                run_id, status=status, end_time=end_time if end_time is not None else now_ms()
-            )
-        return ended
+        stamp = end_time if end_time is not None else now_ms()
+
+        def end(metrics: list[Metric]) -> Run:
+            return self.store.end_run(run_id, status=status, end_time=stamp, metrics=metrics)
+
+        with self._lock:
+            self._open_runs.discard(run_id)
+        self._writer.unwatch_run(run_id)
+        # The run's remaining buffered points and its end are one store call (one transaction).
+        return self._writer.finish_run(run_id, end)
 
     set_terminated = end_run  # MLflow's name
 

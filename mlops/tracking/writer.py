@@ -27,6 +27,8 @@ import operator
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
 from mlops.entities import Metric, now_ms
 from mlops.errors import MlopsError
@@ -36,6 +38,7 @@ from mlops.store import TrackingStore
 __all__ = ["MetricWriter", "WriterError"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _WRITE_ON_CALLER = 1_000  # flush() writes a remainder this small itself
 
@@ -148,6 +151,52 @@ class MetricWriter:
                 self._drained.wait(remaining if remaining is not None else 0.5)
             if self._error is not None:
                 self._raise_error()
+
+    def finish_run(self, run_id: str, end: Callable[[list[Metric]], T]) -> T:
+        """End a run through ``end`` (one store call that writes the points it is given and ends the
+        run), giving it the run's last buffered points instead of writing them separately.
+
+        Writes already in flight finish first, so points reach the store in the order they were
+        logged. When the buffer also holds other runs' points, everything is flushed as usual and
+        ``end`` gets no points. The run is ended even when writing points fails: ``end`` is then
+        called again without them, and the error is raised afterwards.
+
+        Raises:
+            WriterError: an earlier background write failed, or the last points were not written
+                (the message says how many); the run has been ended all the same.
+        """
+        with self._lock:
+            while self._written + len(self._buffer) < self._submitted and self._error is None:
+                self._drained.wait(0.5)  # a batch is being written by the background thread
+            earlier, self._error = self._error, None
+            mine = bool(self._buffer) and all(map(run_id.__eq__, map(operator.itemgetter(0), self._buffer)))
+            points, self._buffer = (self._buffer, []) if mine else ([], self._buffer)
+        try:
+            result = self._end_with(run_id, points, end) if mine else self._end_after_flush(end)
+        finally:
+            if points:
+                with self._lock:
+                    self._written += len(points)
+                    self._drained.notify_all()
+        if earlier is not None:
+            raise WriterError(f"writing buffered metrics failed: {earlier}") from earlier
+        return result
+
+    @staticmethod
+    def _end_with(run_id: str, points: list[Point], end: Callable[[list[Metric]], T]) -> T:
+        try:
+            return end(_metrics_by_run(points)[run_id])
+        except MlopsError as e:
+            end([])  # nothing of the failed call was written: end the run without the points
+            raise WriterError(f"{len(points)} metric points were not written: {e}") from e
+
+    def _end_after_flush(self, end: Callable[[list[Metric]], T]) -> T:
+        try:
+            self.flush()
+        except WriterError:
+            end([])
+            raise
+        return end([])
 
     def check(self) -> None:
         """Raise the error of a failed background write, if any (once)."""

@@ -126,6 +126,30 @@ def test_update_run(tracking_store: TrackingStore) -> None:
         tracking_store.update_run("f" * 32, status="FAILED")
 
 
+def test_end_run_writes_the_last_points_and_ends_the_run(tracking_store: TrackingStore) -> None:
+    _, run_id = _run(tracking_store)
+    tracking_store.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)])
+    ended = tracking_store.end_run(
+        run_id, status="FAILED", end_time=2000, metrics=[Metric("m", 2.0, 2, 1), Metric("n", math.nan, 2, 0)]
+    )
+    assert (ended.status, ended.end_time) == ("FAILED", 2000)
+    assert ended.metrics["m"] == 2.0 and math.isnan(ended.metrics["n"])
+    assert [p.value for p in tracking_store.get_metric_history(run_id, "m")] == [1.0, 2.0]
+    assert tracking_store.get_run(run_id) == ended
+    # an ended run takes no more points: nothing is written and the run stays as it was
+    with pytest.raises(InvalidInputError, match="FAILED"):
+        tracking_store.end_run(run_id, status="FINISHED", end_time=3000, metrics=[Metric("m", 3.0, 3, 2)])
+    assert tracking_store.get_run(run_id) == ended
+    # without points it only sets the status (ending twice is allowed, as with update_run)
+    assert tracking_store.end_run(run_id, status="KILLED", end_time=4000).status == "KILLED"
+    with pytest.raises(NotFoundError):
+        tracking_store.end_run("f" * 32, status="FINISHED", end_time=1)
+    with pytest.raises(NotFoundError):
+        tracking_store.end_run("f" * 32, status="FINISHED", end_time=1, metrics=[Metric("m", 1.0, 1, 0)])
+    with pytest.raises(InvalidInputError):
+        tracking_store.end_run(run_id, status="DONE", end_time=1)
+
+
 def test_purge_run(tracking_store: TrackingStore) -> None:
     _, run_id = _run(tracking_store)
     tracking_store.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)])

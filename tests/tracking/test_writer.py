@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +111,59 @@ def test_a_failed_write_surfaces_on_the_next_call(tmp_path: Path) -> None:
     other = client.create_run(exp)
     client.log_metric(other.run_id, "m", 2.0)
     assert client.get_run(other.run_id).metrics["m"] == 2.0
+    client.close()
+
+
+def test_end_run_writes_the_last_points_with_the_end_of_the_run(tmp_path: Path) -> None:
+    """The remaining points of the run and its end are one store call, in logging order."""
+    uri = f"sqlite:///{tmp_path / 'w.db'}"
+    client = Client(uri, artifact_uri=tmp_path.as_uri(), flush_interval_s=10)
+    run = client.create_run(client.get_or_create_experiment("e").experiment_id)
+    calls: list[tuple[str, int]] = []
+    store = client.store
+    original_end, original_batch = store.end_run, store.log_batch
+
+    def spy_end(run_id: str, **kw: Any) -> Any:
+        calls.append(("end", len(kw.get("metrics", ()))))
+        return original_end(run_id, **kw)
+
+    def spy_batch(run_id: str, **kw: Any) -> Any:
+        calls.append(("batch", len(kw.get("metrics", ()))))
+        return original_batch(run_id, **kw)
+
+    store.end_run = spy_end  # type: ignore[method-assign]  # records calls, the real store writes
+    store.log_batch = spy_batch  # type: ignore[method-assign]
+    for step in range(5):
+        client.log_metric(run.run_id, "m", float(step), step=step)
+    ended = client.end_run(run.run_id)
+    assert calls == [("end", 5)]
+    assert ended.status == "FINISHED" and ended.metrics["m"] == 4.0
+    assert [p.value for p in client.get_metric_history(run.run_id, "m")] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    client.close()
+
+
+def test_end_run_still_ends_the_run_when_its_last_points_fail(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'w.db'}"
+    client = Client(uri, artifact_uri=tmp_path.as_uri(), flush_interval_s=10)
+    exp = client.get_or_create_experiment("e").experiment_id
+    run = client.create_run(exp)
+    client.log_metric(run.run_id, "m", 1.0)
+    client.log_metric(run.run_id, "m", 2.0, step=1)
+    SqlTrackingStore(uri).update_run(run.run_id, status="KILLED")  # another process ends it first
+    with pytest.raises(WriterError, match=r"2 metric points were not written.*KILLED"):
+        client.end_run(run.run_id)
+    assert client.get_run(run.run_id).status == "FINISHED"
+    assert client.get_metric_history(run.run_id, "m") == []
+    # an earlier failed background write: the run is ended, then the error is raised
+    other = client.create_run(exp)
+    client.log_metric(other.run_id, "m", 1.0)
+    third = client.create_run(exp)
+    client.log_metric(third.run_id, "m", 1.0)  # two runs buffered: ending flushes everything
+    SqlTrackingStore(uri).purge_run(third.run_id)
+    with pytest.raises(WriterError, match=r"1 metric points were not written.*no run"):
+        client.end_run(other.run_id)
+    assert client.get_run(other.run_id).status == "FINISHED"
+    assert client.get_run(other.run_id).metrics["m"] == 1.0
     client.close()
 
 

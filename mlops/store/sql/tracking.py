@@ -55,6 +55,11 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
+def _closed_run_message(run_id: str, status: str, stage: str) -> str:
+    state = "deleted" if stage != "active" else status
+    return f"run {run_id!r} is {state}; it accepts no more params or metrics"
+
+
 def _loaded_value(value: float | None, is_nan: bool) -> float:
     return math.nan if is_nan or value is None else float(value)
 
@@ -280,6 +285,21 @@ class SqlTrackingStore(TrackingStore):
         # transaction, so it is exactly the state this update produced.
         return self.db.run(update, read_first=False)
 
+    def end_run(self, run_id: str, *, status: str, end_time: int, metrics: Sequence[Metric] = ()) -> Run:
+        check_run_status(status)
+
+        def end(conn: Connection) -> Run:
+            if metrics:
+                self._write_metrics(conn, run_id, metrics)
+            elif self._sql.run_exists.first(conn, {"run_id": run_id}) is None:
+                raise NotFoundError(f"no run with id {run_id!r}")
+            values = {"status": status, "end_time": end_time, "target_run_id": run_id}
+            self._sql.update_run(("status", "end_time")).rowcount(conn, values)
+            return self._load_run(conn, run_id)
+
+        # One transaction: the last points and the end of the run commit together.
+        return self.db.run(end, read_first=False)
+
     def purge_run(self, run_id: str) -> None:
         def purge(conn: Connection) -> None:
             if conn.execute(sa.select(SqlRun.run_id).where(SqlRun.run_id == run_id)).first() is None:
@@ -304,19 +324,16 @@ class SqlTrackingStore(TrackingStore):
             return
 
         def write(conn: Connection) -> None:
-            status, stage, run_num = self._require_run(conn, run_id)
-            if (metrics or new_params) and (stage != "active" or status in TERMINAL_RUN_STATUSES):
-                state = "deleted" if stage != "active" else status
-                raise InvalidInputError(f"run {run_id!r} is {state}; it accepts no more params or metrics")
+            if metrics:
+                self._write_metrics(conn, run_id, metrics)  # checks that the run exists and is open
+            else:
+                status, stage, _ = self._require_run(conn, run_id)
+                if new_params and (stage != "active" or status in TERMINAL_RUN_STATUSES):
+                    raise InvalidInputError(_closed_run_message(run_id, status, stage))
             if new_params:
                 self._write_params(conn, run_id, new_params)
             if tags:
                 self._write_run_tags(conn, run_id, tags)
-            if metrics:
-                with gc_paused():
-                    rows, latest = metric_rows(run_num, metrics)
-                    self._insert_metric_rows(conn, rows)
-                    upsert_latest_metrics(conn, self.db.dialect, [(run_id, *r[1:]) for r in latest])
 
         # Metric-only batches are appends: pysqlite's deferred transaction is much faster under
         # contention. Params need the read-then-write lock (write-once check).
@@ -400,6 +417,21 @@ class SqlTrackingStore(TrackingStore):
             return self._load_runs(conn, run_ids, sa.select(source.c[0]) if source is not None else None)
 
     # ================================================================== helpers
+    def _write_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
+        """History rows and latest values of an open run.
+
+        Raises:
+            NotFoundError: unknown run.
+            InvalidInputError: the run is deleted or has ended.
+        """
+        status, stage, run_num = self._require_run(conn, run_id)
+        if stage != "active" or status in TERMINAL_RUN_STATUSES:
+            raise InvalidInputError(_closed_run_message(run_id, status, stage))
+        with gc_paused():
+            rows, latest = metric_rows(run_num, metrics)
+            self._insert_metric_rows(conn, rows)
+            upsert_latest_metrics(conn, self.db.dialect, [(run_id, *r[1:]) for r in latest])
+
     def _insert_metric_rows(self, conn: Connection, rows: list[Row]) -> None:
         """Bulk-insert history rows (tuples of ``METRIC_COLUMNS``) through the driver's executemany."""
         insert = self._sql.insert_metric
