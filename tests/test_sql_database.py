@@ -17,9 +17,15 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with db.read() as conn:
         pragmas = {
             p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-            for p in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+            for p in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys", "wal_autocheckpoint")
         }
-    assert pragmas == {"journal_mode": "wal", "busy_timeout": 60_000, "synchronous": 1, "foreign_keys": 1}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "busy_timeout": 60_000,
+        "synchronous": 1,
+        "foreign_keys": 1,
+        "wal_autocheckpoint": 10_000,
+    }
 
 
 def test_missing_parent_directory_is_created(tmp_path: Path) -> None:
