@@ -21,7 +21,9 @@ Nothing here names SQL: an implementation on an object store alone must be possi
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from mlops.entities import (
     LIFECYCLE_STAGES,
@@ -35,7 +37,15 @@ from mlops.entities import (
 )
 from mlops.errors import InvalidInputError
 
-__all__ = ["TrackingStore", "check_lifecycle_stage", "check_run_status", "check_view"]
+__all__ = [
+    "RUN_TABLE_ATTRIBUTES",
+    "RunTable",
+    "SparseColumn",
+    "TrackingStore",
+    "check_lifecycle_stage",
+    "check_run_status",
+    "check_view",
+]
 
 
 def check_view(view: str) -> None:
@@ -66,6 +76,102 @@ def check_run_status(status: str | None) -> None:
     """
     if status is not None and status not in RUN_STATUSES:
         raise InvalidInputError(f"status must be one of {RUN_STATUSES}, not {status!r}")
+
+
+#: The run attributes of a :class:`RunTable`, in the order a table of runs shows them.
+RUN_TABLE_ATTRIBUTES = (
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "artifact_uri",
+    "user_id",
+    "parent_run_id",
+    "lifecycle_stage",
+)
+
+
+@dataclass(frozen=True)
+class SparseColumn:
+    """The values of one key (a param, metric or tag) in a :class:`RunTable`.
+
+    ``values[i]`` belongs to the run in row ``rows[i]`` of the table; the other runs lack the key.
+
+    Example:
+        >>> SparseColumn(rows=[0, 2], values=["0.1", "10"]).rows
+        [0, 2]
+    """
+
+    rows: Sequence[int]
+    values: Sequence[Any]
+
+
+def _sparse_columns(triples: Iterable[tuple[int, str, Any]]) -> dict[str, SparseColumn]:
+    """Group ``(row, key, value)`` triples (in any order) into one column per key.
+
+    Example:
+        >>> _sparse_columns([(0, "C", "1"), (1, "C", "2"), (1, "solver", "lbfgs")])["C"]
+        SparseColumn(rows=[0, 1], values=['1', '2'])
+    """
+    grouped: dict[str, tuple[list[int], list[Any]]] = {}
+    for row, key, value in triples:
+        column = grouped.get(key)
+        if column is None:
+            column = grouped[key] = ([], [])
+        column[0].append(row)
+        column[1].append(value)
+    return {key: SparseColumn(rows, values) for key, (rows, values) in grouped.items()}
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """Runs in columnar form: what a table of runs (``search_runs`` as a DataFrame) is built from.
+
+    It carries what :class:`~mlops.entities.Run` objects would, minus heartbeats and dataset inputs,
+    without one object per run, so a store can fill it straight from its query results.
+
+    Attributes:
+        columns: one list per name of :data:`RUN_TABLE_ATTRIBUTES`, all of the same length; row
+            ``i`` of every list is the ``i``-th run. Values as on :class:`~mlops.entities.Run`:
+            ``start_time``/``end_time`` are epoch milliseconds (``end_time`` is None while running),
+            ``parent_run_id`` is None for a top-level run.
+        params: one column per param key of these runs (string values), in any key order.
+        metrics: one column per metric key: the latest values, floats with NaN kept (NaN may also
+            be given as None).
+        tags: one column per tag key (string values).
+
+    Example:
+        >>> from mlops.entities import Run
+        >>> run = Run("r1", "e1", "a", "FINISHED", 0, 1000, "active", "memory://x", params={"C": "1"})
+        >>> table = RunTable.from_runs([run])
+        >>> table.columns["run_name"], table.params
+        (['a'], {'C': SparseColumn(rows=[0], values=['1'])})
+    """
+
+    columns: Mapping[str, Sequence[Any]]
+    params: Mapping[str, SparseColumn]
+    metrics: Mapping[str, SparseColumn]
+    tags: Mapping[str, SparseColumn]
+
+    @classmethod
+    def from_runs(cls, runs: Sequence[Run]) -> RunTable:
+        """The table of these runs, in this order."""
+
+        def keyed(attribute: str) -> dict[str, SparseColumn]:
+            return _sparse_columns(
+                (row, key, value)
+                for row, run in enumerate(runs)
+                for key, value in getattr(run, attribute).items()
+            )
+
+        return cls(
+            columns={name: [getattr(r, name) for r in runs] for name in RUN_TABLE_ATTRIBUTES},
+            params=keyed("params"),
+            metrics=keyed("metrics"),
+            tags=keyed("tags"),
+        )
 
 
 class TrackingStore(abc.ABC):
@@ -253,3 +359,26 @@ class TrackingStore(abc.ABC):
         Raises:
             InvalidInputError: malformed filter or order clause (the message shows the position).
         """
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        view: ViewType = "active",
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> RunTable:
+        """:meth:`search_runs` in columnar form: the same runs, in the same order, as a :class:`RunTable`.
+
+        This is what ``search_runs`` returning a DataFrame uses. The default builds the table from
+        :meth:`search_runs`; a store that can fill it without ``Run`` objects overrides it.
+
+        Raises:
+            InvalidInputError: as :meth:`search_runs`.
+        """
+        return RunTable.from_runs(
+            self.search_runs(
+                experiment_ids, filter_string, view=view, order_by=order_by, max_results=max_results
+            )
+        )

@@ -585,14 +585,22 @@ class Client:
         else:
             ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         orders = [order_by] if isinstance(order_by, str) else list(order_by)
-        runs = self.store.search_runs(ids, filter_string, view=view, order_by=orders, max_results=max_results)
         if output_format == "list":
-            return runs
+            return self.store.search_runs(
+                ids, filter_string, view=view, order_by=orders, max_results=max_results
+            )
         if output_format != "pandas":
             raise InvalidInputError(f"output_format must be 'pandas' or 'list', not {output_format!r}")
-        from mlops.tracking.frames import runs_to_frame
+        from mlops.tracking.frames import table_to_frame
 
-        return runs_to_frame(runs)
+        # Columnar all the way: no Run objects for a frame (the SQL store reads the table directly).
+        # The collector is paused: a large search makes a million small objects (no cycles), and in
+        # a process with a large heap every collection they trigger rescans all of it.
+        with gc_paused():
+            table = self.store.search_run_table(
+                ids, filter_string, view=view, order_by=orders, max_results=max_results
+            )
+            return table_to_frame(table)
 
     def compare_runs(self, run_ids: Sequence[str]) -> pd.DataFrame:
         """Params and latest metrics of several runs side by side (one column per run)."""

@@ -1,5 +1,9 @@
 """Runs as pandas DataFrames: ``search_runs`` output and ``compare_runs``.
 
+``search_runs`` builds its frame from a :class:`~mlops.store.tracking.RunTable` (:func:`table_to_frame`),
+which stores fill without making ``Run`` objects; :func:`runs_to_frame` gives the same frame from
+``Run`` objects.
+
 Example:
     >>> from mlops.entities import Run
     >>> r = Run("r1", "e1", "a", "FINISHED", 0, 1000, "active", "memory://x", params={"C": "1"})
@@ -12,24 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlops.entities import Run
+from mlops.store.tracking import RUN_TABLE_ATTRIBUTES, RunTable
 
-__all__ = ["ATTRIBUTE_COLUMNS", "compare_frame", "runs_to_frame"]
+__all__ = ["ATTRIBUTE_COLUMNS", "compare_frame", "runs_to_frame", "table_to_frame"]
 
-ATTRIBUTE_COLUMNS = [
-    "run_id",
-    "experiment_id",
-    "run_name",
-    "status",
-    "start_time",
-    "end_time",
-    "artifact_uri",
-    "user_id",
-    "parent_run_id",
-    "lifecycle_stage",
-]
+ATTRIBUTE_COLUMNS = list(RUN_TABLE_ATTRIBUTES)
 
 
 def _times(values: list[int | None]) -> pd.Series:
@@ -50,6 +45,38 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
             data[f"{prefix}.{key}"] = pd.Series(column, dtype="float64") if prefix == "metrics" else column
     frame = pd.DataFrame(data)
     return frame
+
+
+def table_to_frame(table: RunTable) -> pd.DataFrame:
+    """The frame of :func:`runs_to_frame`, identical (columns, order, dtypes, values), from a table.
+
+    Each ``params``/``metrics``/``tags`` column is one numpy array with its values scattered into
+    their rows; pandas then infers each column's dtype exactly as for the lists ``runs_to_frame``
+    builds. A missing value is NaN in a metric (float64) column, as ``pd.Series([..., None],
+    dtype="float64")`` makes it, and None in the others, as in a list.
+
+    Example:
+        >>> r = Run("r1", "e1", "a", "FINISHED", 0, 1000, "active", "memory://x", metrics={"auc": 0.5})
+        >>> table_to_frame(RunTable.from_runs([r]))[["run_name", "metrics.auc"]].values.tolist()
+        [['a', 0.5]]
+    """
+    columns = table.columns
+    data: dict[str, Any] = {c: list(columns[c]) for c in ATTRIBUTE_COLUMNS}
+    data["start_time"] = _times(data["start_time"])
+    data["end_time"] = _times(data["end_time"])
+    size = len(data["run_id"])
+    for prefix, keyed in (("params", table.params), ("metrics", table.metrics), ("tags", table.tags)):
+        for key in sorted(keyed):
+            sparse = keyed[key]
+            rows = np.asarray(sparse.rows, dtype=np.intp)
+            if prefix == "metrics":
+                column = np.full(size, np.nan)
+                column[rows] = np.asarray(sparse.values, dtype=np.float64)  # a NaN given as None: NaN
+            else:
+                column = np.full(size, None, dtype=object)
+                column[rows] = np.asarray(sparse.values, dtype=object)
+            data[f"{prefix}.{key}"] = column
+    return pd.DataFrame(data)
 
 
 def compare_frame(runs: Sequence[Run]) -> pd.DataFrame:

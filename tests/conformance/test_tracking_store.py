@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
+from collections.abc import Mapping
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +15,8 @@ from hypothesis import strategies as st
 from mlops.entities import DatasetInput, Metric, Param
 from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from mlops.store import TrackingStore
+from mlops.store.tracking import RUN_TABLE_ATTRIBUTES, RunTable, SparseColumn
+from mlops.tracking.frames import runs_to_frame, table_to_frame
 
 
 def _run(store: TrackingStore, name: str = "exp") -> tuple[str, str]:
@@ -342,3 +347,154 @@ def test_search_runs_refuses_bad_arguments(tracking_store: TrackingStore) -> Non
     with pytest.raises(InvalidInputError, match="max_results"):
         tracking_store.search_runs([exp_id], max_results=-1)
     assert len(tracking_store.search_runs([exp_id])) == 1
+
+
+# ---------------------------------------------------------------------- search in columnar form
+_FLOATS = [0.5, -0.0, 0.0, 1.0, -2.5, 0.1 + 0.2, 1 / 3, 1e300, 5e-324, math.inf, -math.inf, math.nan]
+_STRINGS = ["", "a", "b", "B", "é", "10", "9", "it's"]
+_SEARCHES = st.tuples(
+    st.sampled_from(
+        [
+            "",
+            "metrics.m > 0",
+            "metrics.m != 1.0",
+            "params.a = 'a' or tags.t IS NULL",
+            "not params.`b c` IS NULL",
+            "status = 'FINISHED'",
+            "metrics.`n.x` IS NOT NULL and params.a >= 'a'",
+            "params.a = 'no such value'",
+        ]
+    ),
+    st.lists(
+        st.sampled_from(
+            ["metrics.m DESC", "metrics.m", "params.a", "tags.t DESC", "end_time", "run_name DESC"]
+        ),
+        max_size=2,
+    ),
+    st.sampled_from(["active", "deleted", "all"]),
+    st.sampled_from([None, 0, 1, 3]),
+)
+
+
+def _canonical_table(table: RunTable) -> tuple[object, ...]:
+    """A comparable form: values as sorted ``(run_id, key, value)``; a metric as ``float.hex``."""
+
+    def triples(keyed: Mapping[str, SparseColumn]) -> list[tuple[str, str, object]]:
+        found = []
+        for key, column in keyed.items():
+            assert len(column.rows) == len(column.values) > 0
+            found += [
+                (run_ids[row], key, value) for row, value in zip(column.rows, column.values, strict=True)
+            ]
+        assert len({(run_id, key) for run_id, key, _ in found}) == len(found)
+        return sorted(found)
+
+    def number(v: float | None) -> str:
+        return "nan" if v is None or math.isnan(v) else float(v).hex()  # NaN may be given as None
+
+    run_ids = list(table.columns["run_id"])
+    metrics = [(r, k, number(v)) for r, k, v in triples(table.metrics)]  # type: ignore[arg-type]
+    return (
+        {k: list(v) for k, v in table.columns.items()},
+        triples(table.params),
+        metrics,
+        triples(table.tags),
+    )
+
+
+def _assert_table_matches_runs(store: TrackingStore, exp_id: str, search: tuple[object, ...]) -> None:
+    filter_string, order_by, view, max_results = search
+    kwargs = {"view": view, "order_by": order_by, "max_results": max_results}
+    table = store.search_run_table([exp_id], filter_string, **kwargs)  # type: ignore[arg-type]
+    runs = store.search_runs([exp_id], filter_string, **kwargs)  # type: ignore[arg-type]
+    assert list(table.columns) == list(RUN_TABLE_ATTRIBUTES)
+    assert _canonical_table(table) == _canonical_table(RunTable.from_runs(runs))
+    pd.testing.assert_frame_equal(table_to_frame(table), runs_to_frame(runs), check_exact=True)
+
+
+def _log_search_runs(store: TrackingStore, exp_id: str, specs: list[dict[str, object]]) -> None:
+    first: str | None = None
+    for i, spec in enumerate(specs):
+        parent = first if spec["child"] else None
+        run = store.create_run(
+            exp_id,
+            run_name=f"r{i % 3}",
+            start_time=1000 + int(spec["start"]),  # type: ignore[call-overload]
+            user_id="ann" if i % 2 else "",
+            tags=spec["tags"],  # type: ignore[arg-type]
+            parent_run_id=parent,
+        )
+        first = first or run.run_id
+        metrics = [Metric(k, v, 5, 0) for k, v in spec["metrics"].items()]  # type: ignore[attr-defined]
+        params = [Param(k, v) for k, v in spec["params"].items()]  # type: ignore[attr-defined]
+        store.log_batch(run.run_id, metrics=metrics, params=params)
+        if spec["end"]:
+            store.update_run(run.run_id, status="FINISHED", end_time=2000 + i)
+        if spec["deleted"]:
+            store.update_run(run.run_id, lifecycle_stage="deleted")
+
+
+_RUN_SPECS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "start": st.integers(0, 3),  # ties: the order falls back to run_id
+            "params": st.dictionaries(st.sampled_from(["a", "b c", "ü"]), st.sampled_from(_STRINGS)),
+            "metrics": st.dictionaries(st.sampled_from(["m", "n.x", "z"]), st.sampled_from(_FLOATS)),
+            "tags": st.dictionaries(st.sampled_from(["t", "mlops.note"]), st.sampled_from(_STRINGS)),
+            "end": st.booleans(),
+            "deleted": st.booleans(),
+            "child": st.booleans(),
+        }
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=_RUN_SPECS, searches=st.lists(_SEARCHES, min_size=1, max_size=3))
+def test_search_run_table_equals_search_runs(
+    tracking_store: TrackingStore, specs: list[dict[str, object]], searches: list[tuple[object, ...]]
+) -> None:
+    """The columnar search holds the same runs, data and order as ``search_runs`` (and so the frame)."""
+    exp_id = tracking_store.create_experiment(f"table-{uuid.uuid4().hex}", "memory://table")
+    _log_search_runs(tracking_store, exp_id, specs)
+    for search in searches:
+        _assert_table_matches_runs(tracking_store, exp_id, search)
+
+
+def test_search_run_table_edge_cases(tracking_store: TrackingStore) -> None:
+    exp_id = tracking_store.create_experiment("table", "memory://table")
+    specs: list[dict[str, object]] = [
+        {"start": 0, "params": {}, "metrics": {}, "tags": {}, "end": False, "deleted": False, "child": False},
+        {
+            "start": 1,
+            "params": {"a": "x", "b c": ""},
+            "metrics": {"m": math.nan, "n.x": -math.inf, "z": -0.0},
+            "tags": {"t": "é"},
+            "end": True,
+            "deleted": False,
+            "child": True,
+        },
+        {
+            "start": 1,
+            "params": {"a": "y"},
+            "metrics": {"m": math.inf},
+            "tags": {},
+            "end": True,
+            "deleted": True,
+            "child": False,
+        },
+    ]
+    _log_search_runs(tracking_store, exp_id, specs)
+    for view in ("active", "deleted", "all"):
+        for max_results in (None, 0, 1):
+            for filter_string in ("", "params.a = 'none'", "metrics.m != 0"):
+                search = (filter_string, ["metrics.m DESC"], view, max_results)
+                _assert_table_matches_runs(tracking_store, exp_id, search)
+    empty = tracking_store.search_run_table([exp_id], "params.a = 'none'")
+    assert empty.columns == {name: [] for name in RUN_TABLE_ATTRIBUTES}
+    assert (empty.params, empty.metrics, empty.tags) == ({}, {}, {})
+    with pytest.raises(InvalidInputError, match="at character"):
+        tracking_store.search_run_table([exp_id], "metrics.m >")
+    with pytest.raises(InvalidInputError, match="experiment_ids"):
+        tracking_store.search_run_table(exp_id)  # type: ignore[arg-type]

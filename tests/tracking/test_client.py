@@ -15,6 +15,7 @@ from mlops import Client
 from mlops.entities import Metric, Param
 from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from mlops.tracking.client import TAG_NOTE, TAG_PARENT
+from mlops.tracking.frames import runs_to_frame
 
 
 @pytest.fixture
@@ -325,7 +326,11 @@ def test_search_runs_frame(client: Client, exp: str) -> None:
     assert frame["params.C"].tolist() == ["0.1", "10"]
     assert {"run_id", "experiment_id", "status", "start_time", "end_time", "tags.team"} <= set(frame.columns)
     assert str(frame["start_time"].dtype).startswith("datetime64")
+    runs = client.search_runs([exp], "metrics.auc > 0.75", order_by="metrics.auc DESC", output_format="list")
+    pd.testing.assert_frame_equal(frame, runs_to_frame(runs), check_exact=True)  # the frame of the Runs
     assert client.search_runs([exp], max_results=1, output_format="list")[0].run_name == "r2"  # newest first
+    with pytest.raises(InvalidInputError, match="output_format"):
+        client.search_runs([exp], output_format="dict")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="at character 13"):
         client.search_runs([exp], "metrics.auc >")
     empty = client.search_runs([exp], "params.C = 'nope'")

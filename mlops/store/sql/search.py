@@ -57,8 +57,10 @@ def select_run_ids(
     view: str = "active",
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    columns: Sequence[str] = ("run_id",),
 ) -> sa.Select[Any]:
-    """A ``SELECT runs.run_id`` of the matching runs of these experiments, in search order.
+    """A ``SELECT runs.run_id`` (or other ``columns`` of ``runs``) of the matching runs of these
+    experiments, in search order.
 
     Args:
         dialect_name: the engine's ``dialect.name`` (``"sqlite"``, ``"postgresql"``, ...).
@@ -68,6 +70,8 @@ def select_run_ids(
         order_by: order clauses such as ``"metrics.auc DESC"``; the order always ends with
             ``start_time DESC, run_id ASC``.
         max_results: at most this many rows (``None``: all).
+        columns: the ``runs`` columns to select (``run_id`` alone by default); a search that wants
+            the runs' attributes selects them here rather than looking the runs up again.
 
     Raises:
         InvalidInputError: malformed filter or order clause (the message shows the position), an
@@ -96,7 +100,8 @@ def select_run_ids(
     if node is not None:
         conditions.append(filter_clause(node, dialect_name))
     source, ordering = order_clauses(keys, dialect_name)
-    stmt = sa.select(_RUNS.c.run_id).select_from(source).where(*conditions).order_by(*ordering)
+    selected = [_RUNS.c[name] for name in columns]
+    stmt = sa.select(*selected).select_from(source).where(*conditions).order_by(*ordering)
     if max_results is not None:
         stmt = stmt.limit(max_results)
     return stmt

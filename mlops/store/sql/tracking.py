@@ -37,7 +37,14 @@ from mlops.store.sql.models import (
 )
 from mlops.store.sql.run_statements import METRIC_COLUMNS, RUN_COLUMNS, RunStatements
 from mlops.store.sql.upsert import upsert_latest_metrics
-from mlops.store.tracking import TrackingStore, check_lifecycle_stage, check_run_status, check_view
+from mlops.store.tracking import (
+    RUN_TABLE_ATTRIBUTES,
+    RunTable,
+    TrackingStore,
+    check_lifecycle_stage,
+    check_run_status,
+    check_view,
+)
 
 __all__ = ["SqlTrackingStore"]
 
@@ -415,6 +422,31 @@ class SqlTrackingStore(TrackingStore):
             run_ids = list(conn.execute(query).scalars())
             source = query.subquery() if len(run_ids) > _IN_CHUNK else None
             return self._load_runs(conn, run_ids, sa.select(source.c[0]) if source is not None else None)
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        view: ViewType = "active",
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> RunTable:
+        from mlops.store.sql.run_table import read_run_table
+        from mlops.store.sql.search import select_run_ids
+
+        # The search selects the attributes itself; see run_table.py for the rest.
+        query = select_run_ids(
+            self.db.dialect,
+            experiment_ids,
+            filter_string,
+            view=view,
+            order_by=list(order_by),
+            max_results=max_results,
+            columns=RUN_TABLE_ATTRIBUTES,
+        )
+        with self.db.read() as conn:
+            return read_run_table(conn, query)
 
     # ================================================================== helpers
     def _write_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
