@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -44,7 +45,13 @@ if TYPE_CHECKING:
 
 __all__ = ["load_model"]
 
-_FLAVOR_LIBRARIES = {"sklearn": "scikit-learn", "xgboost": "xgboost", "lightgbm": "lightgbm"}
+# flavor -> (distribution, module): saving records the module's ``__version__`` under the distribution's
+# name, and loading compares it with the same attribute of the module the flavor has just imported.
+_FLAVOR_LIBRARIES = {
+    "sklearn": ("scikit-learn", "sklearn"),
+    "xgboost": ("xgboost", "xgboost"),
+    "lightgbm": ("lightgbm", "lightgbm"),
+}
 
 
 def load_model(
@@ -237,16 +244,20 @@ def _load_directory(
 
 
 def _warn_on_version_change(manifest: Manifest) -> None:
-    package = _FLAVOR_LIBRARIES.get(manifest.flavor)
-    saved = manifest.libraries.get(package or "")
-    if package is None or saved is None:
+    package, module_name = _FLAVOR_LIBRARIES.get(manifest.flavor, ("", ""))
+    saved = manifest.libraries.get(package)
+    if not package or saved is None:
         return
-    from importlib.metadata import PackageNotFoundError, version
+    # The flavor has just imported the library: its __version__ is what saving recorded, and reading it
+    # costs nothing, where importlib.metadata scans the installed distributions and parses one.
+    installed = getattr(sys.modules.get(module_name), "__version__", None)
+    if not isinstance(installed, str):
+        from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        installed = version(package)
-    except PackageNotFoundError:
-        return
+        try:
+            installed = version(package)
+        except PackageNotFoundError:
+            return
     if installed != saved:
         warnings.warn(
             f"this model was saved with {package} {saved} and is loaded with {installed}; predictions may "

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -606,9 +607,10 @@ def _scalar_check(spec: ColumnSpec) -> Callable[[str, Any], Any]:
 # ====================================================================== tensors
 def _validate_tensor(spec: TensorSpec, data: Any) -> Any:
     import numpy as np
-    import pandas as pd
 
-    if isinstance(data, (pd.DataFrame, pd.Series)):
+    # Only an imported pandas can have made a DataFrame: a model fed arrays never imports it here.
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(data, (pd.DataFrame, pd.Series)):
         data = data.to_numpy()
     sparse = hasattr(data, "toarray") and hasattr(data, "shape")
     array: Any = data if sparse else np.asarray(data)
