@@ -11,6 +11,7 @@ An application can use it with no global state at all::
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +33,9 @@ from mlops.tracking.artifact_files import dict_bytes, figure_bytes, table_bytes
 from mlops.tracking.datasets import describe_dataset
 from mlops.tracking.run_context import source_tags
 from mlops.tracking.writer import MetricWriter
+
+_known_keys = v.known_keys()
+_time_ns = time.time_ns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -374,8 +378,13 @@ class Client:
                 run that has ended.
             WriterError: an earlier buffered write failed.
         """
-        key, value, step = v.metric_point(key, value, step)
-        stamp = now_ms() if timestamp is None else v.validate_timestamp(timestamp)
+        # The hot path of a training loop: the common case (a known key, a float, a step >= 0) is
+        # checked inline; anything else goes through the full validators.
+        if not (type(key) is str and key in _known_keys and type(value) is float and type(step) is int):
+            key, value, step = v.metric_point(key, value, step)
+        elif step < 0:
+            step = v.validate_step(step)
+        stamp = _time_ns() // 1_000_000 if timestamp is None else v.validate_timestamp(timestamp)
         if run_id not in self._open_runs:
             self._require_open(run_id)
         if synchronous if synchronous is not None else self.synchronous:

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "known_keys",
     "metric_point",
     "validate_key",
     "validate_name",
@@ -170,6 +171,16 @@ def validate_metric_value(key: str, value: Any) -> float:
     if math.isnan(as_float) and not isinstance(value, float):  # e.g. numpy NaN of another width
         return math.nan
     return as_float
+
+
+def known_keys() -> set[str]:
+    """The set of keys already validated (read-only for callers: a key in it is valid).
+
+    Example:
+        >>> validate_key("loss", "metric") in known_keys()
+        True
+    """
+    return _valid_keys
 
 
 def metric_point(key: Any, value: Any, step: Any) -> tuple[str, float, int]:
