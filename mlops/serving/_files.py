@@ -1,8 +1,18 @@
 """Streaming reads of CSV/Parquet in fixed-size chunks and atomic writes, on any fsspec location.
 
-Reads: Parquet through ``pyarrow.parquet.ParquetFile.iter_batches``, CSV through the streaming
+Reads: Parquet through ``pyarrow.parquet.ParquetFile.iter_batches`` (only the needed columns, column
+chunks streamed through per-column buffers rather than whole row groups), CSV through the streaming
 ``pyarrow.csv.open_csv`` reader, both re-cut into tables of exactly ``chunk_rows`` rows (the last one
-shorter). Memory holds a chunk and the reader's buffers, never the file.
+shorter), or into *pieces* of at most ``piece_rows`` rows that never straddle a chunk boundary.
+Memory holds a piece or a chunk and the reader's buffers, never the file.
+
+Measured on the 5,000,000-row W5d file (ten 500,000-row row groups, 24 int64 columns): Arrow's pool
+peaks at ~2.4x the batch being read, because ``iter_batches`` keeps the batch it returned last alive
+while it decodes the next one, so small pieces keep it small (100,000-row batches: 52 MB; 16,384:
+15 MB); per-column read buffers of 4 MiB instead of 64 KiB added ~13 MB. Remote files keep 4 MiB
+buffers: the column streams read at as many offsets, and a small read that misses the fsspec file's
+read-ahead block fetches a whole block. Measured on moto with 5 MiB blocks (gcsfs's default) and a
+62 MB file: 277 requests fetching 1,363 MB with 64 KiB buffers, 13 requests fetching 62 MB with 4 MiB.
 
 Writes: the output appears complete or not at all. Local files are written beside the target and
 ``os.replace``-d onto it; S3 and GCS files are opened with ``autocommit=False`` and committed on success
@@ -33,7 +43,8 @@ FileFormat = Literal["csv", "parquet"]
 _STREAMING = {"s3", "s3a", "gs", "gcs"}
 _BLOCK = 8 << 20
 _CSV_BLOCK = 4 << 20
-_PARQUET_BUFFER = 4 << 20  # stream column chunks instead of reading whole row groups first
+_PARQUET_BUFFER = 64 << 10  # per column, local files: stream column chunks, not whole row groups
+_PARQUET_BUFFER_REMOTE = 4 << 20  # per column, other filesystems: few large range requests
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
 
 
@@ -98,7 +109,7 @@ class Location:
 
 
 class ChunkReader:
-    """Tables of ``chunk_rows`` rows from a CSV or Parquet file, in order.
+    """Tables of ``chunk_rows`` rows (or smaller pieces of them) from a CSV or Parquet file, in order.
 
     Args:
         location: the input file.
@@ -106,6 +117,10 @@ class ChunkReader:
         chunk_rows: rows per chunk.
         columns: columns to read (None: all).
         csv_types: pyarrow types for CSV columns (the signature's), so values are parsed once, right.
+
+    Raises:
+        NotFoundError: no file at ``location`` (Parquet: when the reader is made; CSV: on first read).
+        InvalidInputError: a Parquet file without one of ``columns``.
     """
 
     def __init__(
@@ -123,31 +138,46 @@ class ChunkReader:
         self.csv_types = dict(csv_types or {})
         self.total_rows: int | None = None
         self._stack = contextlib.ExitStack()
-        self._batches: Iterator[Any] | None = self._open() if fmt == "parquet" else None  # CSV: lazily
+        self._parquet: Any = self._open_parquet() if fmt == "parquet" else None  # CSV: lazily
 
     def close(self) -> None:
         """Close the file."""
         self._stack.close()
 
-    def _open(self) -> Iterator[Any]:
+    def column_types(self) -> dict[str, str]:
+        """Arrow type names (``"int64"``, ``"double"``) of the columns read, as far as known before reading.
+
+        Parquet: from the file's schema. CSV: the types the reader is told to parse (``csv_types``).
+        """
+        if self._parquet is None:
+            return {name: str(t) for name, t in self.csv_types.items()}
+        schema = self._parquet.schema_arrow
+        names = self.columns if self.columns is not None else schema.names
+        return {name: str(schema.field(name).type) for name in names}
+
+    def _open_parquet(self) -> Any:
+        import pyarrow.parquet as pq
+
         loc = self.location
         try:
-            if self.fmt == "parquet":
-                import pyarrow.parquet as pq
-
-                source: Any = (
-                    loc.path if loc.local else self._stack.enter_context(loc.fs.open(loc.path, "rb"))
-                )
-                pf = pq.ParquetFile(source, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
-                self.total_rows = pf.metadata.num_rows
-                names = pf.schema_arrow.names
-                self._check_columns(names)
-                return iter(
-                    pf.iter_batches(batch_size=self.chunk_rows, columns=self.columns, use_threads=True)
-                )
-            return self._open_csv(self.csv_types)
+            source: Any = loc.path if loc.local else self._stack.enter_context(loc.fs.open(loc.path, "rb"))
+            buffer = _PARQUET_BUFFER if loc.local else _PARQUET_BUFFER_REMOTE
+            pf = pq.ParquetFile(source, buffer_size=buffer, pre_buffer=False)
         except FileNotFoundError as e:
             raise NotFoundError(f"input file {loc.uri!r} not found") from e
+        self.total_rows = pf.metadata.num_rows
+        self._check_columns(pf.schema_arrow.names)
+        return pf
+
+    def _batches(self, batch_rows: int) -> Iterator[Any]:
+        if self._parquet is not None:  # one decoding thread: the caller reads ahead in a thread of its own
+            return iter(
+                self._parquet.iter_batches(batch_size=batch_rows, columns=self.columns, use_threads=False)
+            )
+        try:
+            return self._open_csv(self.csv_types)  # parses its first block when opened
+        except FileNotFoundError as e:
+            raise NotFoundError(f"input file {self.location.uri!r} not found") from e
 
     def _open_csv(self, types: Mapping[str, Any]) -> Iterator[Any]:
         import pyarrow.csv as pc
@@ -169,23 +199,32 @@ class ChunkReader:
             )
 
     def __iter__(self) -> Iterator[Any]:
+        """Tables of ``chunk_rows`` rows (the last one shorter)."""
+        return self.pieces(self.chunk_rows)
+
+    def pieces(self, piece_rows: int) -> Iterator[Any]:
+        """Tables of at most ``piece_rows`` rows, cut so that none straddles a chunk boundary.
+
+        Each chunk is then a run of whole pieces: a piece ends a chunk when the rows read so far are a
+        multiple of ``chunk_rows`` (or at the end of the file). Parquet is decoded ``piece_rows`` rows
+        at a time, so the reader never holds a chunk when pieces are smaller.
+        """
         import pyarrow as pa
 
+        piece_rows = min(piece_rows, self.chunk_rows)
         pending: list[Any] = []
-        rows = 0
-        if self._batches is None:
-            self._batches = self._open()  # a CSV reader parses its first block when opened
-        for batch in self._batches:
+        rows = done = 0
+        for batch in self._batches(piece_rows):
             if batch.num_rows == 0:
                 continue
             pending.append(batch)
             rows += batch.num_rows
-            while rows >= self.chunk_rows:
+            while rows >= (size := min(piece_rows, self.chunk_rows - done % self.chunk_rows)):
                 table = pa.Table.from_batches(pending)
-                yield table.slice(0, self.chunk_rows)
-                rest = table.slice(self.chunk_rows)
+                yield table.slice(0, size)
+                rest = table.slice(size)
                 pending = rest.to_batches() if rest.num_rows else []
-                rows = rest.num_rows
+                rows, done = rest.num_rows, done + size
         if rows:
             yield pa.Table.from_batches(pending)
 
