@@ -45,6 +45,8 @@ __all__ = [
     "check_lifecycle_stage",
     "check_run_status",
     "check_view",
+    "group_by_key",
+    "sparse_columns",
 ]
 
 
@@ -108,21 +110,28 @@ class SparseColumn:
     values: Sequence[Any]
 
 
-def _sparse_columns(triples: Iterable[tuple[int, str, Any]]) -> dict[str, SparseColumn]:
-    """Group ``(row, key, value)`` triples (in any order) into one column per key.
+def group_by_key(
+    by_key: dict[str, tuple[list[int], list[Any]]], triples: Iterable[tuple[int, str, Any]]
+) -> None:
+    """Add ``(row, key, value)`` triples (in any order) to ``by_key``: key -> (rows, values).
 
     Example:
-        >>> _sparse_columns([(0, "C", "1"), (1, "C", "2"), (1, "solver", "lbfgs")])["C"]
-        SparseColumn(rows=[0, 1], values=['1', '2'])
+        >>> grouped: dict[str, tuple[list[int], list[Any]]] = {}
+        >>> group_by_key(grouped, [(0, "C", "1"), (1, "C", "2"), (1, "solver", "lbfgs")])
+        >>> grouped["C"]
+        ([0, 1], ['1', '2'])
     """
-    grouped: dict[str, tuple[list[int], list[Any]]] = {}
     for row, key, value in triples:
-        column = grouped.get(key)
+        column = by_key.get(key)
         if column is None:
-            column = grouped[key] = ([], [])
+            column = by_key[key] = ([], [])
         column[0].append(row)
         column[1].append(value)
-    return {key: SparseColumn(rows, values) for key, (rows, values) in grouped.items()}
+
+
+def sparse_columns(by_key: Mapping[str, tuple[list[int], list[Any]]]) -> dict[str, SparseColumn]:
+    """One :class:`SparseColumn` per key of what :func:`group_by_key` gathered."""
+    return {key: SparseColumn(rows, values) for key, (rows, values) in by_key.items()}
 
 
 @dataclass(frozen=True)
@@ -160,11 +169,16 @@ class RunTable:
         """The table of these runs, in this order."""
 
         def keyed(attribute: str) -> dict[str, SparseColumn]:
-            return _sparse_columns(
-                (row, key, value)
-                for row, run in enumerate(runs)
-                for key, value in getattr(run, attribute).items()
+            grouped: dict[str, tuple[list[int], list[Any]]] = {}
+            group_by_key(
+                grouped,
+                (
+                    (row, key, value)
+                    for row, run in enumerate(runs)
+                    for key, value in getattr(run, attribute).items()
+                ),
             )
+            return sparse_columns(grouped)
 
         return cls(
             columns={name: [getattr(r, name) for r in runs] for name in RUN_TABLE_ATTRIBUTES},

@@ -76,16 +76,8 @@ class Prepared:
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per row (the driver's ``executemany``)."""
-        if not rows:
-            return
-        params = [self._bind(r) for r in rows]
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(self.sql, params)
-        except self._dbapi_error as e:
-            raise self._wrap(e, params) from e
-        finally:
-            cursor.close()
+        if rows:
+            self._execute_many(conn, [self._bind(r) for r in rows])
 
     def execute_rows(self, conn: Connection, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         """Like :meth:`execute_many` for rows given as tuples of ``columns`` (no dict per row when
@@ -94,12 +86,14 @@ class Prepared:
             return
         names = tuple(columns)
         if self._names == names:
-            params: Any = rows
+            self._execute_many(conn, rows)
         elif self._names is None:
-            params = [dict(zip(names, r, strict=True)) for r in rows]
+            self._execute_many(conn, [dict(zip(names, r, strict=True)) for r in rows])
         else:
             where = [names.index(n) for n in self._names]
-            params = [tuple(r[i] for i in where) for r in rows]
+            self._execute_many(conn, [tuple(r[i] for i in where) for r in rows])
+
+    def _execute_many(self, conn: Connection, params: Sequence[Any]) -> None:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(self.sql, params)

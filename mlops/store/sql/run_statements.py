@@ -30,6 +30,7 @@ from mlops.store.sql.models import (
     SqlTag,
 )
 from mlops.store.sql.prepared import Prepared
+from mlops.store.sql.upsert import upsert_statement
 
 __all__ = ["METRIC_COLUMNS", "RUN_COLUMNS", "RunStatements"]
 
@@ -143,6 +144,12 @@ class RunStatements:
     def insert_metric(self) -> Prepared:
         """Insert one metric history row (:data:`METRIC_COLUMNS`)."""
         return self._prepare(sa.insert(_METRICS).values(**_values(_METRICS, METRIC_COLUMNS)))
+
+    @functools.cached_property
+    def upsert_latest_metric(self) -> Prepared | None:
+        """Make a row of ``upsert.COLUMNS`` the latest point of its key (None: no dialect upsert)."""
+        statement = upsert_statement(self._dialect.name)
+        return None if statement is None else self._prepare(statement)
 
     # ------------------------------------------------------------------ params and tags
     @functools.cached_property

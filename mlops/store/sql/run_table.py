@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from mlops.store.sql.database import fetch_tuples
 from mlops.store.sql.models import Base
-from mlops.store.tracking import RUN_TABLE_ATTRIBUTES, RunTable, SparseColumn
+from mlops.store.tracking import RUN_TABLE_ATTRIBUTES, RunTable, group_by_key, sparse_columns
 
 __all__ = ["read_run_table"]
 
@@ -70,10 +69,7 @@ def read_run_table(conn: Connection, search: sa.Select[Any]) -> RunTable:
             _read_sqlite(conn, run_ids[start : start + _JSON_CHUNK], start, grouped)
     elif run_ids:
         _read_in_chunks(conn, run_ids, grouped)
-    keyed = {
-        kind: {key: SparseColumn(rows, values) for key, (rows, values) in by_key.items()}
-        for kind, by_key in grouped.items()
-    }
+    keyed = {kind: sparse_columns(by_key) for kind, by_key in grouped.items()}
     attributes = dict(zip(RUN_TABLE_ATTRIBUTES, columns, strict=True))
     return RunTable(attributes, keyed["params"], keyed["metrics"], keyed["tags"])
 
@@ -113,7 +109,7 @@ def _read_sqlite(conn: Connection, run_ids: list[str], first_row: int, grouped: 
         finally:
             result.close()
         if kind == "metrics":
-            _add(grouped[kind], found)
+            group_by_key(grouped[kind], found)
             continue
         for key, rows, json_values in found:
             column = grouped[kind].setdefault(key, ([], []))
@@ -127,16 +123,7 @@ def _read_in_chunks(conn: Connection, run_ids: list[str], grouped: _Grouped) -> 
         chunk = run_ids[start : start + _IN_CHUNK]
         for kind, table in _TABLES.items():
             query = sa.select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(chunk))
-            _add(grouped[kind], ((position[r], k, v) for r, k, v in fetch_tuples(conn, query)))
-
-
-def _add(by_key: dict[str, tuple[list[int], list[Any]]], triples: Iterable[tuple[int, str, Any]]) -> None:
-    for row, key, value in triples:
-        column = by_key.get(key)
-        if column is None:
-            column = by_key[key] = ([], [])
-        column[0].append(row)
-        column[1].append(value)
+            group_by_key(grouped[kind], ((position[r], k, v) for r, k, v in fetch_tuples(conn, query)))
 
 
 def _has_json_each(conn: Connection) -> bool:

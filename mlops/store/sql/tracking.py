@@ -462,7 +462,7 @@ class SqlTrackingStore(TrackingStore):
         with gc_paused():
             rows, latest = metric_rows(run_num, metrics)
             self._insert_metric_rows(conn, rows)
-            upsert_latest_metrics(conn, self.db.dialect, [(run_id, *r[1:]) for r in latest])
+            upsert_latest_metrics(conn, self._sql.upsert_latest_metric, [(run_id, *r[1:]) for r in latest])
 
     def _insert_metric_rows(self, conn: Connection, rows: list[Row]) -> None:
         """Bulk-insert history rows (tuples of ``METRIC_COLUMNS``) through the driver's executemany."""

@@ -2,73 +2,61 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
 from mlops.store.sql.models import SqlLatestMetric
 from mlops.store.sql.prepared import Prepared
 
-__all__ = ["upsert_latest_metrics"]
+__all__ = ["COLUMNS", "upsert_latest_metrics", "upsert_statement"]
 
 _T = cast(sa.Table, SqlLatestMetric.__table__)
 
 
-_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+"""The columns of a latest-metric row, in the order :func:`upsert_latest_metrics` takes them."""
 
 
-def upsert_latest_metrics(conn: Connection, dialect: str, rows: Sequence[Sequence[Any]]) -> None:
+def upsert_latest_metrics(
+    conn: Connection, statement: Prepared | None, rows: Sequence[Sequence[Any]]
+) -> None:
     """Make each row the latest point of its (run, key) where it is at least as late as the stored one.
 
-    Rows are tuples ``(run_id, key, step, timestamp, value, is_nan)``, one per (run, key). A stored
-    point is replaced when the new one has a higher step, or the same step and a timestamp at least
-    as late.
+    Rows are tuples of :data:`COLUMNS`, one per (run, key). A stored point is replaced when the new
+    one has a higher step, or the same step and a timestamp at least as late. ``statement`` is the
+    dialect's prepared :func:`upsert_statement`, or None where the dialect has none (then a portable
+    read-compare-write runs).
     """
     if not rows:
         return
-    statement = _upsert_statement(conn.dialect) if dialect in ("sqlite", "postgresql") else None
     if statement is None:
-        _portable_upsert(conn, [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+        _portable_upsert(conn, [dict(zip(COLUMNS, r, strict=True)) for r in rows])
     else:
-        statement.execute_rows(conn, rows, _COLUMNS)
+        statement.execute_rows(conn, rows, COLUMNS)
 
 
-_statements: dict[str, Prepared] = {}
-_statements_lock = threading.Lock()
-
-
-def _upsert_statement(dialect: Dialect) -> Prepared:
-    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer`` for a dialect, compiled once (a constant).
-
-    Building it per call cost more than executing it for small batches.
-    """
-    cache_key = f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
-    with _statements_lock:
-        found = _statements.get(cache_key)
-        if found is not None:
-            return found
-    if dialect.name == "sqlite":
+def upsert_statement(dialect_name: str) -> Any | None:
+    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer`` for SQLite or PostgreSQL (else None),
+    with named bind parameters for :data:`COLUMNS`; compile it once (it is a constant)."""
+    if dialect_name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
-    else:
+    elif dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    stmt = insert(_T).values(**{c: sa.bindparam(c, type_=_T.c[c].type) for c in _COLUMNS})
+    else:
+        return None
+    stmt = insert(_T).values(**{c: sa.bindparam(c, type_=_T.c[c].type) for c in COLUMNS})
     newer = sa.or_(
         stmt.excluded.step > _T.c.step,
         sa.and_(stmt.excluded.step == _T.c.step, stmt.excluded.timestamp >= _T.c.timestamp),
     )
-    prepared = Prepared(
-        stmt.on_conflict_do_update(
-            index_elements=[_T.c.run_id, _T.c.key],
-            set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
-            where=newer,
-        ),
-        dialect,
+    return stmt.on_conflict_do_update(
+        index_elements=[_T.c.run_id, _T.c.key],
+        set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+        where=newer,
     )
-    with _statements_lock:
-        return _statements.setdefault(cache_key, prepared)
 
 
 def _portable_upsert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
