@@ -338,10 +338,10 @@ def mlops_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
 
 
 READ_BACK = (
-    "SELECT * FROM params WHERE run_id = ?",
-    "SELECT * FROM latest_metrics WHERE run_id = ?",
-    "SELECT * FROM tags WHERE run_id = ?",
-    "SELECT * FROM dataset_inputs WHERE run_id = ?",
+    ("SELECT * FROM params WHERE run_num = ?", "run_num"),
+    ("SELECT * FROM latest_metrics WHERE run_num = ?", "run_num"),
+    ("SELECT * FROM tags WHERE run_num = ?", "run_num"),
+    ("SELECT * FROM dataset_inputs WHERE run_id = ?", "run_id"),
 )
 
 
@@ -370,8 +370,8 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     tags = [("mlops.user", "u"), ("mlops.source.name", "/x.py"), ("mlops.source.git.commit", "c" * 40)]
     tags += [("mlops.source.git.dirty", "false"), ("mlops.source.git.branch", "main")]
     upsert = (
-        "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?) "
-        "ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
+        "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?) "
+        "ON CONFLICT (run_num, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
         "value = excluded.value, is_nan = excluded.is_nan WHERE excluded.step > latest_metrics.step OR "
         "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)"
     )
@@ -382,23 +382,23 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
         conn.execute(
             "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?", (exp,)
         )
-        conn.execute(
+        num = conn.execute(
             "INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, end_time, "
             "lifecycle_stage, artifact_uri, user_id, parent_run_id, heartbeat_time) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING run_num",
             (run_id, exp, "r", "RUNNING", now, None, "active", "file:///a", "u", None, now),
-        )
+        ).fetchone()[0]
         conn.executemany(
-            "INSERT INTO tags (run_id, key, value) VALUES (?,?,?)", [(run_id, k, v) for k, v in tags]
+            "INSERT INTO tags (run_num, key, value) VALUES (?,?,?)", [(num, k, v) for k, v in tags]
         )
         conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
         state = "SELECT status, lifecycle_stage, run_num FROM runs WHERE run_id = ?"
-        num = conn.execute(state, (run_id,)).fetchone()[2]
-        conn.execute("SELECT key, value FROM params WHERE run_id = ?", (run_id,)).fetchall()
+        conn.execute(state, (run_id,)).fetchone()
+        conn.execute("SELECT key, value FROM params WHERE run_num = ?", (num,)).fetchall()
         conn.executemany(
-            "INSERT INTO params (run_id, key, value) VALUES (?,?,?)",
-            [(run_id, k, v) for k, v in run_params.items()],
+            "INSERT INTO params (run_num, key, value) VALUES (?,?,?)",
+            [(num, k, v) for k, v in run_params.items()],
         )
         conn.execute("COMMIT")
         conn.execute("BEGIN")
@@ -407,11 +407,11 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
             "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
             [(num, k, 0, now, v, False) for k, v in run_metrics.items()],
         )
-        conn.executemany(upsert, [(run_id, k, 0, now, v, False) for k, v in run_metrics.items()])
+        conn.executemany(upsert, [(num, k, 0, now, v, False) for k, v in run_metrics.items()])
         conn.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", ("FINISHED", now, run_id))
         conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        for read_back in READ_BACK:
-            conn.execute(read_back, (run_id,)).fetchall()
+        for read_back, by in READ_BACK:
+            conn.execute(read_back, (num if by == "run_num" else run_id,)).fetchall()
         conn.execute("COMMIT")
     create_s = time.perf_counter() - start
     conn.close()
@@ -471,11 +471,15 @@ def mlops_w3_big(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
             run_rows,
         )
         nums = dict(conn.exec_driver_sql("SELECT run_id, run_num FROM runs").all())
-        conn.exec_driver_sql("INSERT INTO params (run_id, key, value) VALUES (?,?,?)", param_rows)
-        conn.exec_driver_sql("INSERT INTO tags (run_id, key, value) VALUES (?,?,?)", tag_rows)
         conn.exec_driver_sql(
-            "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
-            latest_rows,
+            "INSERT INTO params (run_num, key, value) VALUES (?,?,?)", [(nums[r], *x) for r, *x in param_rows]
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO tags (run_num, key, value) VALUES (?,?,?)", [(nums[r], *x) for r, *x in tag_rows]
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
+            [(nums[r], *x) for r, *x in latest_rows],
         )
         conn.exec_driver_sql(
             "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",

@@ -143,14 +143,17 @@ def _insert(engine: sa.Engine, runs: Sequence[Run]) -> None:
                 for r in runs
             ],
         )
+        num = dict(conn.execute(sa.select(t["runs"].c.run_id, t["runs"].c.run_num)).all())
         for table, attr in (("params", "params"), ("tags", "tags")):
             rows = [
-                {"run_id": r.run_id, "key": k, "value": v} for r in runs for k, v in getattr(r, attr).items()
+                {"run_num": num[r.run_id], "key": k, "value": v}
+                for r in runs
+                for k, v in getattr(r, attr).items()
             ]
             conn.execute(t[table].insert(), rows)
         metric_rows = [
             {
-                "run_id": r.run_id,
+                "run_num": num[r.run_id],
                 "key": k,
                 "step": 0,
                 "timestamp": 0,

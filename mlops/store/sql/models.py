@@ -81,13 +81,13 @@ class SqlExperimentTag(Base):
 
 class SqlRun(Base):
     __tablename__ = "runs"
-    # A compact integer key for the metric history, whose rows are the bulk of the database:
-    # indexing a 32-character run id in every point made appends about 1.5x slower.
+    # The compact integer key of everything that belongs to a run (metric history, latest metrics,
+    # params, tags): indexing a 32-character run id in every point made appends about 1.5x slower.
+    # ``run_id`` is the public id; only the runs table holds it.
     run_num: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(String(32), unique=True)
-    experiment_id: Mapped[str] = mapped_column(
-        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), index=True
-    )
+    # searched through ix_runs_experiment_start (its leading column): no index of its own
+    experiment_id: Mapped[str] = mapped_column(ForeignKey("experiments.experiment_id", ondelete="CASCADE"))
     run_name: Mapped[str] = mapped_column(String(NAME_LEN))
     status: Mapped[str] = mapped_column(String(16))
     start_time: Mapped[int] = mapped_column(BigInteger)
@@ -101,24 +101,32 @@ class SqlRun(Base):
     __table_args__ = (Index("ix_runs_experiment_start", "experiment_id", "start_time"),)
 
 
+# Params, tags and latest metrics are keyed by the run's integer ``run_num`` (schema revision 0002):
+# 8-byte keys instead of 32-character ids in every row and index entry, and on SQLite the rows of
+# one run sit together in the primary key's b-tree (WITHOUT ROWID), so writing or reading a run's
+# values touches one page instead of a table page plus a separate primary-key index page.
+_CLUSTERED = {"sqlite_with_rowid": False}
+
+
 class SqlParam(Base):
     __tablename__ = "params"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    run_num: Mapped[int] = mapped_column(ForeignKey("runs.run_num", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    # Covering index for filters (params.x = '...'): key, value and the run in one index scan.
-    # SQLite only: PostgreSQL caps a btree entry at ~2.7 kB, less than the longest allowed value.
-    __table_args__ = (Index("ix_params_key_value_run", "key", "value", "run_id", info=SQLITE_ONLY),)
+    # Index for filters (params.x = '...'): on a WITHOUT ROWID table an index entry ends with the
+    # primary key, so (key, value) covers the run too. SQLite only: PostgreSQL caps a btree entry at
+    # ~2.7 kB, less than the longest allowed value.
+    __table_args__ = (Index("ix_params_key_value", "key", "value", info=SQLITE_ONLY), _CLUSTERED)
 
 
 class SqlTag(Base):
     __tablename__ = "tags"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    run_num: Mapped[int] = mapped_column(ForeignKey("runs.run_num", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_tags_key_value_run", "key", "value", "run_id", info=SQLITE_ONLY),)
+    __table_args__ = (Index("ix_tags_key_value", "key", "value", info=SQLITE_ONLY), _CLUSTERED)
 
 
 class SqlMetric(Base):
@@ -140,14 +148,14 @@ class SqlLatestMetric(Base):
     """The latest point per (run, key): highest step, then latest timestamp. Searched by filters."""
 
     __tablename__ = "latest_metrics"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    run_num: Mapped[int] = mapped_column(ForeignKey("runs.run_num", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
     is_nan: Mapped[bool] = mapped_column(Boolean)
 
-    __table_args__ = (Index("ix_latest_metrics_key_value_run", "key", "value", "run_id"),)
+    __table_args__ = (Index("ix_latest_metrics_key_value_run", "key", "value", "run_num"), _CLUSTERED)
 
 
 class SqlDatasetInput(Base):

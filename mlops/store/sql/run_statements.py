@@ -32,7 +32,7 @@ from mlops.store.sql.models import (
 from mlops.store.sql.prepared import Prepared
 from mlops.store.sql.upsert import upsert_statement
 
-__all__ = ["METRIC_COLUMNS", "RUN_COLUMNS", "RunStatements"]
+__all__ = ["KEYED_COLUMNS", "METRIC_COLUMNS", "RUN_COLUMNS", "RunStatements"]
 
 _RUNS = cast(sa.Table, SqlRun.__table__)
 _PARAMS = cast(sa.Table, SqlParam.__table__)
@@ -59,6 +59,9 @@ RUN_COLUMNS = (
 
 METRIC_COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
 """The columns of a metric history row, in the order :mod:`~mlops.store.sql.metric_rows` builds them."""
+
+KEYED_COLUMNS = ("run_num", "key", "value")
+"""The columns of a param or tag row, in the order the insert statements take them."""
 
 
 def _values(table: sa.Table, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -103,8 +106,25 @@ class RunStatements:
     # ------------------------------------------------------------------ runs
     @functools.cached_property
     def insert_run(self) -> Prepared:
-        """Insert one run (every column of :data:`RUN_COLUMNS`)."""
-        return self._prepare(sa.insert(_RUNS).values(**_values(_RUNS, RUN_COLUMNS)))
+        """Insert one run (every column of :data:`RUN_COLUMNS`); where the dialect can, the statement
+        returns the new ``run_num`` (see :meth:`new_run_num`)."""
+        statement = sa.insert(_RUNS).values(**_values(_RUNS, RUN_COLUMNS))
+        if self._dialect.insert_returning:
+            statement = statement.returning(_RUNS.c.run_num)
+        return self._prepare(statement)
+
+    def new_run_num(self, conn: Any, values: dict[str, Any]) -> int:
+        """Insert the run ``values`` (:data:`RUN_COLUMNS`) and return its ``run_num``."""
+        cursor = self.insert_run.execute(conn, values)
+        try:
+            row = cursor.fetchone() if self._dialect.insert_returning else None
+        finally:
+            cursor.close()
+        if row is None:  # no INSERT ... RETURNING on this database: read the number back
+            row = self.run_state.first(conn, {"run_id": values["run_id"]})
+            assert row is not None  # inserted just above, in this transaction
+            return int(row[2])
+        return int(row[0])
 
     @functools.cached_property
     def run_exists(self) -> Prepared:
@@ -121,9 +141,11 @@ class RunStatements:
 
     @functools.cached_property
     def run_row(self) -> Prepared:
-        """The :data:`RUN_COLUMNS` of run ``:run_id``."""
+        """The :data:`RUN_COLUMNS` of run ``:run_id``, then its ``run_num``."""
         return self._prepare(
-            sa.select(*(_RUNS.c[c] for c in RUN_COLUMNS)).where(_RUNS.c.run_id == sa.bindparam("run_id"))
+            sa.select(*(_RUNS.c[c] for c in RUN_COLUMNS), _RUNS.c.run_num).where(
+                _RUNS.c.run_id == sa.bindparam("run_id")
+            )
         )
 
     def update_run(self, columns: tuple[str, ...]) -> Prepared:
@@ -154,40 +176,40 @@ class RunStatements:
     # ------------------------------------------------------------------ params and tags
     @functools.cached_property
     def params_of_run(self) -> Prepared:
-        """``(key, value)`` of every param of run ``:run_id``."""
+        """``(key, value)`` of every param of run number ``:run_num``."""
         p = _PARAMS.c
-        return self._prepare(sa.select(p.key, p.value).where(p.run_id == sa.bindparam("run_id")))
+        return self._prepare(sa.select(p.key, p.value).where(p.run_num == sa.bindparam("run_num")))
 
     @functools.cached_property
     def insert_param(self) -> Prepared:
-        """Insert one param row (``run_id``, ``key``, ``value``)."""
-        return self._prepare(sa.insert(_PARAMS).values(**_values(_PARAMS, ("run_id", "key", "value"))))
+        """Insert one param row (``run_num``, ``key``, ``value``)."""
+        return self._prepare(sa.insert(_PARAMS).values(**_values(_PARAMS, KEYED_COLUMNS)))
 
     @functools.cached_property
     def tags_of_run(self) -> Prepared:
-        """``(key, value)`` of every tag of run ``:run_id``."""
+        """``(key, value)`` of every tag of run number ``:run_num``."""
         t = _TAGS.c
-        return self._prepare(sa.select(t.key, t.value).where(t.run_id == sa.bindparam("run_id")))
+        return self._prepare(sa.select(t.key, t.value).where(t.run_num == sa.bindparam("run_num")))
 
     @functools.cached_property
     def delete_tag(self) -> Prepared:
-        """Delete tag ``:key`` of run ``:run_id``."""
+        """Delete tag ``:key`` of run number ``:run_num``."""
         t = _TAGS.c
         return self._prepare(
-            sa.delete(_TAGS).where(t.run_id == sa.bindparam("run_id"), t.key == sa.bindparam("key"))
+            sa.delete(_TAGS).where(t.run_num == sa.bindparam("run_num"), t.key == sa.bindparam("key"))
         )
 
     @functools.cached_property
     def insert_tag(self) -> Prepared:
-        """Insert one tag row (``run_id``, ``key``, ``value``)."""
-        return self._prepare(sa.insert(_TAGS).values(**_values(_TAGS, ("run_id", "key", "value"))))
+        """Insert one tag row (``run_num``, ``key``, ``value``)."""
+        return self._prepare(sa.insert(_TAGS).values(**_values(_TAGS, KEYED_COLUMNS)))
 
     # ------------------------------------------------------------------ one run's data
     @functools.cached_property
     def latest_metrics_of_run(self) -> Prepared:
-        """``(key, value, is_nan)`` of every latest metric of run ``:run_id``."""
+        """``(key, value, is_nan)`` of every latest metric of run number ``:run_num``."""
         m = _LATEST.c
-        return self._prepare(sa.select(m.key, m.value, m.is_nan).where(m.run_id == sa.bindparam("run_id")))
+        return self._prepare(sa.select(m.key, m.value, m.is_nan).where(m.run_num == sa.bindparam("run_num")))
 
     @functools.cached_property
     def inputs_of_run(self) -> Prepared:

@@ -1,10 +1,10 @@
 """Compile search filters and order clauses (``mlops.query``) into SQLAlchemy Core.
 
 Every value reaches the database as a bound parameter. Each comparison on a metric, param or tag
-becomes its own subquery (``run_id IN (SELECT run_id ... WHERE key = ? AND <test>)`` on SQLite, a
+becomes its own subquery (``run_num IN (SELECT run_num ... WHERE key = ? AND <test>)`` on SQLite, a
 correlated ``EXISTS`` elsewhere), so a run that lacks a key fails that comparison only, and
 ``OR``/``NOT`` keep plain boolean meaning. Each order key on a metric, param or tag is one
-``LEFT OUTER JOIN`` on ``(run_id, key)``.
+``LEFT OUTER JOIN`` on ``(run_num, key)``.
 
 The answers equal :func:`mlops.query.matches` and :func:`mlops.query.sort_runs` on SQLite and
 PostgreSQL (tested against them in ``tests/test_search_sql.py``):
@@ -155,7 +155,7 @@ def order_clauses(
         else:
             table = _KEYED[order.kind].alias(f"order_{i}")
             source = source.outerjoin(
-                table, sa.and_(table.c.run_id == _RUNS.c.run_id, table.c.key == order.key)
+                table, sa.and_(table.c.run_num == _RUNS.c.run_num, table.c.key == order.key)
             )
             column = table.c.value
             if order.kind == "metric":
@@ -209,14 +209,14 @@ def _has_row(
 
     PostgreSQL turns a correlated ``EXISTS`` into a semi-join (``NOT EXISTS`` into an anti-join), but
     plans ``NOT IN (subquery)`` as a per-row search once the subquery outgrows ``work_mem``. SQLite
-    runs a correlated ``EXISTS`` once per run; ``run_id IN (subquery)`` is one index range scan
-    (``(key, value, run_id)``) into a temporary index, which is 3x faster at 100,000 runs. Both forms
-    are never NULL: ``run_id`` is never NULL on either side.
+    runs a correlated ``EXISTS`` once per run; ``run_num IN (subquery)`` is one index range scan
+    (``(key, value)``, which ends with the run's number) into a temporary index, which is 3x faster at
+    100,000 runs. Both forms are never NULL: ``run_num`` is never NULL on either side.
     """
     conditions = [table.c.key == key] if test is None else [table.c.key == key, test]
     if dialect_name == "sqlite":
-        return _RUNS.c.run_id.in_(sa.select(table.c.run_id).where(*conditions))
-    return sa.select(sa.literal(1)).where(table.c.run_id == _RUNS.c.run_id, *conditions).exists()
+        return _RUNS.c.run_num.in_(sa.select(table.c.run_num).where(*conditions))
+    return sa.select(sa.literal(1)).where(table.c.run_num == _RUNS.c.run_num, *conditions).exists()
 
 
 def _metric_test(table: sa.Table, node: Comparison) -> ColumnElement[bool]:

@@ -35,10 +35,9 @@ from mlops.store.sql.models import (
     SqlRun,
     SqlTag,
 )
-from mlops.store.sql.run_statements import METRIC_COLUMNS, RUN_COLUMNS, RunStatements
+from mlops.store.sql.run_statements import KEYED_COLUMNS, METRIC_COLUMNS, RUN_COLUMNS, RunStatements
 from mlops.store.sql.upsert import upsert_latest_metrics
 from mlops.store.tracking import (
-    RUN_TABLE_ATTRIBUTES,
     RunTable,
     TrackingStore,
     check_lifecycle_stage,
@@ -227,11 +226,9 @@ class SqlTrackingStore(TrackingStore):
                 "parent_run_id": parent_run_id,
                 "heartbeat_time": start_time,
             }
-            sql.insert_run.execute_many(conn, [values])
+            run_num = sql.new_run_num(conn, values)
             if tags:
-                sql.insert_tag.execute_many(
-                    conn, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
-                )
+                sql.insert_tag.execute_rows(conn, [(run_num, k, v) for k, v in tags.items()], KEYED_COLUMNS)
             return location
 
         location = self.db.run(create)
@@ -332,15 +329,15 @@ class SqlTrackingStore(TrackingStore):
 
         def write(conn: Connection) -> None:
             if metrics:
-                self._write_metrics(conn, run_id, metrics)  # checks that the run exists and is open
+                run_num = self._write_metrics(conn, run_id, metrics)  # checks that the run is open
             else:
-                status, stage, _ = self._require_run(conn, run_id)
+                status, stage, run_num = self._require_run(conn, run_id)
                 if new_params and (stage != "active" or status in TERMINAL_RUN_STATUSES):
                     raise InvalidInputError(_closed_run_message(run_id, status, stage))
             if new_params:
-                self._write_params(conn, run_id, new_params)
+                self._write_params(conn, run_id, run_num, new_params)
             if tags:
-                self._write_run_tags(conn, run_id, tags)
+                self._write_run_tags(conn, run_num, tags)
 
         # Metric-only batches are appends: pysqlite's deferred transaction is much faster under
         # contention. Params need the read-then-write lock (write-once check).
@@ -432,7 +429,7 @@ class SqlTrackingStore(TrackingStore):
         order_by: Sequence[str] = (),
         max_results: int | None = None,
     ) -> RunTable:
-        from mlops.store.sql.run_table import read_run_table
+        from mlops.store.sql.run_table import SEARCH_COLUMNS, read_run_table
         from mlops.store.sql.search import select_run_ids
 
         # The search selects the attributes itself; see run_table.py for the rest.
@@ -443,14 +440,14 @@ class SqlTrackingStore(TrackingStore):
             view=view,
             order_by=list(order_by),
             max_results=max_results,
-            columns=RUN_TABLE_ATTRIBUTES,
+            columns=SEARCH_COLUMNS,
         )
         with self.db.read() as conn:
             return read_run_table(conn, query)
 
     # ================================================================== helpers
-    def _write_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> None:
-        """History rows and latest values of an open run.
+    def _write_metrics(self, conn: Connection, run_id: str, metrics: Sequence[Metric]) -> int:
+        """History rows and latest values of an open run; returns the run's number.
 
         Raises:
             NotFoundError: unknown run.
@@ -462,7 +459,8 @@ class SqlTrackingStore(TrackingStore):
         with gc_paused():
             rows, latest = metric_rows(run_num, metrics)
             self._insert_metric_rows(conn, rows)
-            upsert_latest_metrics(conn, self._sql.upsert_latest_metric, [(run_id, *r[1:]) for r in latest])
+            upsert_latest_metrics(conn, self._sql.upsert_latest_metric, latest)
+        return run_num
 
     def _insert_metric_rows(self, conn: Connection, rows: list[Row]) -> None:
         """Bulk-insert history rows (tuples of ``METRIC_COLUMNS``) through the driver's executemany."""
@@ -497,27 +495,27 @@ class SqlTrackingStore(TrackingStore):
             unique[p.key] = p.value
         return unique
 
-    def _write_params(self, conn: Connection, run_id: str, params: dict[str, str]) -> None:
+    def _write_params(self, conn: Connection, run_id: str, run_num: int, params: dict[str, str]) -> None:
         # All of the run's params in one indexed read (a run holds tens to thousands of params;
         # cheaper than binding the new keys in IN lists).
-        stored: dict[str, str] = dict(self._sql.params_of_run.all(conn, {"run_id": run_id}))
+        stored: dict[str, str] = dict(self._sql.params_of_run.all(conn, {"run_num": run_num}))
         for key, value in params.items():
             if key in stored and stored[key] != value:
                 raise InvalidInputError(
                     f"param {key!r} of run {run_id!r} is already {stored[key]!r}; cannot change it to "
                     f"{value!r} (params are write-once: log a new run, or use a metric or tag)"
                 )
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
-        self._sql.insert_param.execute_many(conn, rows)
+        rows = [(run_num, k, v) for k, v in params.items() if k not in stored]
+        self._sql.insert_param.execute_rows(conn, rows, KEYED_COLUMNS)
 
-    def _write_run_tags(self, conn: Connection, run_id: str, tags: Mapping[str, str | None]) -> None:
+    def _write_run_tags(self, conn: Connection, run_num: int, tags: Mapping[str, str | None]) -> None:
         sql = self._sql
-        stored = dict(sql.tags_of_run.all(conn, {"run_id": run_id}))
+        stored = dict(sql.tags_of_run.all(conn, {"run_num": run_num}))
         # Only changed tags are rewritten (re-setting the system tags is the common case).
         changed = {k: v for k, v in tags.items() if stored.get(k) != v}
-        sql.delete_tag.execute_many(conn, [{"run_id": run_id, "key": k} for k in changed if k in stored])
-        sql.insert_tag.execute_many(
-            conn, [{"run_id": run_id, "key": k, "value": v} for k, v in changed.items() if v is not None]
+        sql.delete_tag.execute_many(conn, [{"run_num": run_num, "key": k} for k in changed if k in stored])
+        sql.insert_tag.execute_rows(
+            conn, [(run_num, k, v) for k, v in changed.items() if v is not None], KEYED_COLUMNS
         )
 
     @staticmethod
@@ -539,9 +537,9 @@ class SqlTrackingStore(TrackingStore):
     def _delete_run_rows(conn: Connection, run_ids: Sequence[str]) -> None:
         # Explicit deletes rather than relying on ON DELETE CASCADE, which some backends lack.
         nums = sa.select(SqlRun.run_num).where(SqlRun.run_id.in_(run_ids)).scalar_subquery()
-        conn.execute(sa.delete(SqlMetric).where(SqlMetric.run_num.in_(nums)))
-        for table in (SqlLatestMetric, SqlParam, SqlTag, SqlDatasetInput):
-            conn.execute(sa.delete(table).where(table.run_id.in_(run_ids)))
+        for table in (SqlMetric, SqlLatestMetric, SqlParam, SqlTag):
+            conn.execute(sa.delete(table).where(table.run_num.in_(nums)))
+        conn.execute(sa.delete(SqlDatasetInput).where(SqlDatasetInput.run_id.in_(run_ids)))
         conn.execute(sa.update(SqlRun).where(SqlRun.parent_run_id.in_(run_ids)).values(parent_run_id=None))
         conn.execute(sa.delete(SqlRun).where(SqlRun.run_id.in_(run_ids)))
 
@@ -580,19 +578,19 @@ class SqlTrackingStore(TrackingStore):
             NotFoundError: unknown run.
         """
         sql = self._sql
-        key = {"run_id": run_id}
-        row = sql.run_row.first(conn, key)
+        row = sql.run_row.first(conn, {"run_id": run_id})
         if row is None:
             raise NotFoundError(f"no run with id {run_id!r}")
-        run = dict(zip(RUN_COLUMNS, row, strict=True))
+        run = dict(zip(RUN_COLUMNS, row[:-1], strict=True))
+        num = {"run_num": row[-1]}
         return Run(
             **run,
-            params=dict(sql.params_of_run.all(conn, key)),
-            metrics={k: _loaded_value(v, n) for k, v, n in sql.latest_metrics_of_run.all(conn, key)},
-            tags=dict(sql.tags_of_run.all(conn, key)),
+            params=dict(sql.params_of_run.all(conn, num)),
+            metrics={k: _loaded_value(v, n) for k, v, n in sql.latest_metrics_of_run.all(conn, num)},
+            tags=dict(sql.tags_of_run.all(conn, num)),
             inputs=tuple(
                 DatasetInput(name=n, digest=d, source=s, schema=sc, num_rows=rows, context=c)
-                for n, d, s, sc, rows, c, _position in sql.inputs_of_run.all(conn, key)
+                for n, d, s, sc, rows, c, _position in sql.inputs_of_run.all(conn, {"run_id": run_id})
             ),
         )
 
@@ -613,15 +611,21 @@ class SqlTrackingStore(TrackingStore):
             for r in conn.execute(sa.select(*SqlRun.__table__.c).where(SqlRun.run_id.in_(chunk))).all():
                 rows[r.run_id] = r
             for target, table in ((params, SqlParam), (tags, SqlTag)):
-                query = sa.select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
+                query = (
+                    sa.select(SqlRun.run_id, table.key, table.value)
+                    .join(SqlRun, SqlRun.run_num == table.run_num)
+                    .where(SqlRun.run_id.in_(chunk))
+                )
                 for run_id, key, value in fetch_tuples(conn, query):
                     found = target.get(run_id)
                     if found is None:
                         found = target[run_id] = {}
                     found[key] = value
             latest = SqlLatestMetric
-            metric_query = sa.select(latest.run_id, latest.key, latest.value, latest.is_nan).where(
-                latest.run_id.in_(chunk)
+            metric_query = (
+                sa.select(SqlRun.run_id, latest.key, latest.value, latest.is_nan)
+                .join(SqlRun, SqlRun.run_num == latest.run_num)
+                .where(SqlRun.run_id.in_(chunk))
             )
             for run_id, key, value, is_nan in fetch_tuples(conn, metric_query):
                 found_metrics = metrics.get(run_id)

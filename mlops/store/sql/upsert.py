@@ -16,7 +16,7 @@ __all__ = ["COLUMNS", "upsert_latest_metrics", "upsert_statement"]
 _T = cast(sa.Table, SqlLatestMetric.__table__)
 
 
-COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
 """The columns of a latest-metric row, in the order :func:`upsert_latest_metrics` takes them."""
 
 
@@ -53,7 +53,7 @@ def upsert_statement(dialect_name: str) -> Any | None:
         sa.and_(stmt.excluded.step == _T.c.step, stmt.excluded.timestamp >= _T.c.timestamp),
     )
     return stmt.on_conflict_do_update(
-        index_elements=[_T.c.run_id, _T.c.key],
+        index_elements=[_T.c.run_num, _T.c.key],
         set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
         where=newer,
     )
@@ -63,14 +63,14 @@ def _portable_upsert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Read-compare-write for dialects without ON CONFLICT (the caller holds a write transaction)."""
     for row in rows:
         stored = conn.execute(
-            sa.select(_T.c.step, _T.c.timestamp).where(_T.c.run_id == row["run_id"], _T.c.key == row["key"])
+            sa.select(_T.c.step, _T.c.timestamp).where(_T.c.run_num == row["run_num"], _T.c.key == row["key"])
         ).first()
         if stored is None:
             conn.execute(sa.insert(_T).values(**row))
         elif (row["step"], row["timestamp"]) >= (stored.step, stored.timestamp):
             conn.execute(
                 sa.update(_T)
-                .where(_T.c.run_id == row["run_id"], _T.c.key == row["key"])
+                .where(_T.c.run_num == row["run_num"], _T.c.key == row["key"])
                 .values(
                     step=row["step"], timestamp=row["timestamp"], value=row["value"], is_nan=row["is_nan"]
                 )
