@@ -74,3 +74,71 @@ def test_non_transient_errors_are_not_retried(tmp_path: Path) -> None:
 def test_bad_url() -> None:
     with pytest.raises(InvalidInputError, match="not a database URL"):
         Database("::::")
+
+
+# ------------------------------------------------------------------ connections kept between blocks
+def _driver_connection(conn: sa.Connection) -> object:
+    return conn.connection.dbapi_connection
+
+
+def test_a_sqlite_file_reuses_its_connection_between_blocks(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        first = _driver_connection(conn)
+    with db.read() as conn:
+        assert _driver_connection(conn) is first
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    with pytest.raises(RuntimeError), db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+    with db.write() as conn:  # the connection of a block that raised is closed, not reused
+        assert _driver_connection(conn) is not first
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    db.dispose()
+
+
+def test_a_kept_connection_holds_no_snapshot_or_lock(tmp_path: Path) -> None:
+    """Between blocks nothing is open: another connection can write and fully checkpoint the WAL,
+    and the kept connection then sees the new data."""
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with db.read() as conn:  # a read begins a transaction on the connection: it must end with the block
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    other = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    other.execute("INSERT INTO t VALUES (1)")
+    busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0  # no reader holds an older snapshot
+    other.close()
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    db.dispose()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_a_forked_child_never_uses_the_parents_connection(tmp_path: Path) -> None:
+    import os
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        parent = id(_driver_connection(conn))
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, and its write lands
+        code = 1
+        try:
+            with db.write() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+                code = 0 if id(_driver_connection(conn)) != parent else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with db.write() as conn:  # the parent's kept connection still works
+        assert id(_driver_connection(conn)) == parent
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert sorted(x for (x,) in conn.exec_driver_sql("SELECT x FROM t")) == [1, 2]
+    db.dispose()

@@ -12,13 +12,14 @@ processes can never interleave between the read and the write.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -38,6 +39,7 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRY_ATTEMPTS = 8
 _MIGRATION_LOCK_ID = 0x6D6C6F7073  # "mlops": the PostgreSQL advisory lock held while migrating
+_IDLE_CONNECTIONS = 8  # SQLite files: open connections kept between transactions (see _Idle)
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -69,6 +71,7 @@ class Database:
             raise InvalidInputError(f"not a database URL: {url!r} ({e})") from e
         self.dialect = parsed.get_backend_name()
         self.engine = self._create_engine(parsed)
+        self._idle = _Idle(self.engine) if self._keeps_connections(parsed) else None
         self._schema_checked = False
         self._schema_lock = threading.Lock()
         self.ensure_schema(auto_migrate=auto_migrate)
@@ -107,11 +110,31 @@ class Database:
 
         return engine
 
+    def _keeps_connections(self, url: sa.engine.URL) -> bool:
+        """SQLite files keep idle connections open (an in-memory database has just one)."""
+        database = url.database or ""
+        return self.dialect == "sqlite" and database not in ("", ":memory:") and "memory" not in database
+
     # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A connection for one block: a kept one when there is (SQLite files), else the pool's."""
+        if self._idle is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = self._idle.take()
+        try:
+            yield conn
+        except BaseException:
+            conn.close()  # its state after an error is not worth reasoning about: a fresh one next
+            raise
+        self._idle.give_back(conn)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads (no transaction is held open longer than the block)."""
-        with self._translate(), self.engine.connect() as conn:
+        with self._translate(), self._connection() as conn:
             yield conn
 
     @contextmanager
@@ -122,7 +145,7 @@ class Database:
         (``BEGIN IMMEDIATE``) so reads inside it see the state the writes apply to. Pure appends
         pass ``read_first=False`` and keep pysqlite's cheaper deferred transaction.
         """
-        with self._translate(), self.engine.connect() as conn:
+        with self._translate(), self._connection() as conn:
             # Begun explicitly: statements may run on the DBAPI cursor (``prepared.py``), which
             # SQLAlchemy does not see, and a transaction it never saw begin it would not commit.
             conn.begin()
@@ -222,7 +245,66 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._idle is not None:
+            self._idle.close_all()
         self.engine.dispose()
+
+
+class _Idle:
+    """Open connections kept between transactions, so a block does not pay for a checkout.
+
+    Opening a SQLAlchemy ``Connection`` from the pool and closing it again costs ~100 µs of Python
+    per transaction; creating a run takes three transactions, each ~100 µs of SQLite work on this
+    schema. So SQLite file databases keep up to ``_IDLE_CONNECTIONS`` connections open between
+    blocks. A connection is given back only between transactions (nothing begun on it, on the
+    SQLAlchemy side or the driver's), so an idle connection holds no lock and no read snapshot;
+    one used by a block that raised is closed instead. After ``fork()`` the child never uses the
+    parent's connections: they are dropped unclosed (closing an inherited SQLite handle could
+    disturb the parent's WAL), and the engine's pool is reset the same way.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._kept: list[Connection] = []
+        self._pid = os.getpid()
+
+    def take(self) -> Connection:
+        with self._lock:
+            self._forget_if_forked()
+            if self._kept:
+                return self._kept.pop()
+        return self._engine.connect()
+
+    def give_back(self, conn: Connection) -> None:
+        if conn.in_transaction():
+            conn.rollback()
+        raw = None if conn.closed or conn.invalidated else conn.connection.dbapi_connection
+        if raw is not None and not getattr(raw, "in_transaction", True):
+            with self._lock:
+                self._forget_if_forked()
+                if len(self._kept) < _IDLE_CONNECTIONS:
+                    self._kept.append(conn)
+                    return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+            forked = self._pid != os.getpid()
+        if not forked:
+            for conn in kept:
+                conn.close()
+
+    def _forget_if_forked(self) -> None:
+        """(Holding the lock.) In a forked child: drop the parent's connections without closing them."""
+        if self._pid != os.getpid():
+            self._orphans.extend(self._kept)  # kept referenced: never closed, never used
+            self._kept = []
+            self._pid = os.getpid()
+            self._engine.dispose(close=False)
+
+    _orphans: ClassVar[list[Connection]] = []
 
 
 def fetch_tuples(conn: Connection, statement: Any) -> list[tuple[Any, ...]]:
