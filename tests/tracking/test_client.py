@@ -73,6 +73,24 @@ def test_run_records_context_and_description(client: Client, exp: str) -> None:
     assert child.run_name  # a generated, readable name
 
 
+def test_run_user_follows_the_environment(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account lookup is cached per process, but never across a change of the login variables."""
+    import re
+
+    exp = client.create_experiment("users")
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME", "MLOPS_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("USER", "alice")
+    assert client.create_run(exp).user_id == "alice"
+    monkeypatch.setenv("LOGNAME", "bob")  # getpass reads LOGNAME first
+    assert client.create_run(exp).user_id == "bob"
+    monkeypatch.setenv("MLOPS_USER", "carol")
+    run = client.create_run(exp)
+    assert run.user_id == run.tags["mlops.user"] == "carol"
+    names = {client.create_run(exp).run_name for _ in range(50)}
+    assert all(re.fullmatch(r"[a-z]+-[a-z]+-\d{3}", n) for n in names) and len(names) > 40
+
+
 def test_run_records_source_file_and_git_state(tmp_path: Path) -> None:
     import subprocess
     import sys
