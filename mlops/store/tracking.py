@@ -293,12 +293,24 @@ class TrackingStore(abc.ABC):
             InvalidInputError: unknown status or stage.
         """
 
-    def end_run(self, run_id: str, *, status: str, end_time: int, metrics: Sequence[Metric] = ()) -> Run:
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        read_back: bool = True,
+    ) -> Run | None:
         """Write the run's last metric points, then end it with ``status`` at ``end_time``.
 
         The client ends a run with its remaining buffered points through this one call, so a store
         that can do both in one transaction (the SQL store does) saves a commit per run. This
         default writes the points with :meth:`log_batch`, then calls :meth:`update_run`.
+
+        Returns:
+            The ended run; with ``read_back=False`` (a caller that does not need it, such as
+            ``with mlops.start_run():``) a store may skip reading it back and return None.
 
         Raises:
             NotFoundError: unknown run id.

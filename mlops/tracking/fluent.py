@@ -246,7 +246,7 @@ def _end(run: ActiveRun, status: str, *, raise_errors: bool) -> None:
     if run in stack:
         _run_stack.set(stack[: stack.index(run)])
     try:
-        run._client.end_run(run.run_id, status=status)
+        run._client._end_run(run.run_id, status, None, read_back=False)
     except Exception:
         if raise_errors:
             raise  # otherwise the block's own exception is the one the user needs to see

@@ -155,6 +155,18 @@ def test_end_run_writes_the_last_points_and_ends_the_run(tracking_store: Trackin
         tracking_store.end_run(run_id, status="DONE", end_time=1)
 
 
+def test_end_run_without_read_back_still_writes_and_ends(tracking_store: TrackingStore) -> None:
+    _, run_id = _run(tracking_store)
+    ended = tracking_store.end_run(
+        run_id, status="FINISHED", end_time=2000, metrics=[Metric("m", 2.0, 2, 1)], read_back=False
+    )
+    run = tracking_store.get_run(run_id)
+    assert ended is None or ended == run  # a store may skip the read; it never returns anything else
+    assert (run.status, run.end_time, run.metrics) == ("FINISHED", 2000, {"m": 2.0})
+    with pytest.raises(NotFoundError):
+        tracking_store.end_run("f" * 32, status="FINISHED", end_time=1, read_back=False)
+
+
 def test_purge_run(tracking_store: TrackingStore) -> None:
     _, run_id = _run(tracking_store)
     tracking_store.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)])

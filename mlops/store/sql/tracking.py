@@ -289,17 +289,25 @@ class SqlTrackingStore(TrackingStore):
         # transaction, so it is exactly the state this update produced.
         return self.db.run(update, read_first=False)
 
-    def end_run(self, run_id: str, *, status: str, end_time: int, metrics: Sequence[Metric] = ()) -> Run:
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        read_back: bool = True,
+    ) -> Run | None:
         check_run_status(status)
 
-        def end(conn: Connection) -> Run:
+        def end(conn: Connection) -> Run | None:
             if metrics:
                 self._write_metrics(conn, run_id, metrics)
             elif self._sql.run_exists.first(conn, {"run_id": run_id}) is None:
                 raise NotFoundError(f"no run with id {run_id!r}")
             values = {"status": status, "end_time": end_time, "target_run_id": run_id}
             self._sql.update_run(("status", "end_time")).rowcount(conn, values)
-            return self._load_run(conn, run_id)
+            return self._load_run(conn, run_id) if read_back else None
 
         # One transaction: the last points and the end of the run commit together.
         return self.db.run(end, read_first=False)
