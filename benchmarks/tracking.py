@@ -337,22 +337,14 @@ def mlops_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-READ_BACK = (
-    ("SELECT * FROM params WHERE run_num = ?", "run_num"),
-    ("SELECT * FROM latest_metrics WHERE run_num = ?", "run_num"),
-    ("SELECT * FROM tags WHERE run_num = ?", "run_num"),
-    ("SELECT * FROM dataset_inputs WHERE run_id = ?", "run_id"),
-)
-
-
 def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     """The floor of W3's create phase: the statements and transactions mlops runs per run, issued
     through ``sqlite3`` directly (no library code) on the same schema and settings.
 
     Per run: (1) take the write lock, read the experiment, insert the run and its 5 system tags;
     (2) take the write lock, read the run's state and params, insert 10 params; (3) read the run's
-    state, insert 10 history points and upsert 10 latest values, set the end status, read the run
-    back (row, params, latest metrics, tags, inputs). Three commits, as the client does.
+    state, insert 10 history points and upsert 10 latest values, set the end status (``with
+    start_run()`` does not read the ended run back). Three commits, as the client does.
     """
     import sqlite3
     import uuid
@@ -409,9 +401,6 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
         )
         conn.executemany(upsert, [(num, k, 0, now, v, False) for k, v in run_metrics.items()])
         conn.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", ("FINISHED", now, run_id))
-        conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        for read_back, by in READ_BACK:
-            conn.execute(read_back, (num if by == "run_num" else run_id,)).fetchall()
         conn.execute("COMMIT")
     create_s = time.perf_counter() - start
     conn.close()
