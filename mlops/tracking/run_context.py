@@ -50,14 +50,6 @@ def _login_name(variables: tuple[str | None, ...], uid: int) -> str:
         return "unknown"
 
 
-def _entry_point() -> Path | None:
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if not path:
-        return None  # interactive interpreter or notebook
-    return _resolved(path, os.getcwd())
-
-
 @functools.lru_cache(maxsize=8)
 def _resolved(path: str, cwd: str) -> Path:
     """``path`` made absolute (resolving walks every component: once per process is enough)."""
@@ -96,10 +88,18 @@ def source_tags() -> dict[str, str]:
         >>> "mlops.user" in source_tags()
         True
     """
-    tags = {TAG_USER: current_user()}
-    entry = _entry_point()
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return {TAG_USER: current_user(), **_code_tags(main or None, os.getcwd())}
+
+
+@functools.lru_cache(maxsize=8)
+def _code_tags(main_file: str | None, cwd: str) -> dict[str, str]:
+    """The source and git tags for this entry-point file and working directory (once per process:
+    resolving the path and hashing it cost ~20 µs per run). Read-only: callers copy it."""
+    tags: dict[str, str] = {}
+    entry = _resolved(main_file, cwd) if main_file else None
     if entry is not None:
         tags[TAG_SOURCE] = str(entry)
-    directory = entry.parent if entry is not None else Path.cwd()
+    directory = entry.parent if entry is not None else Path(cwd)
     tags.update(_git_facts(directory))
     return tags
