@@ -1,8 +1,8 @@
 """Compile search filters and order clauses (``mlops.query``) into SQLAlchemy Core.
 
 Every value reaches the database as a bound parameter. Each comparison on a metric, param or tag
-becomes its own subquery (``run_num IN (SELECT run_num ... WHERE key = ? AND <test>)`` on SQLite, a
-correlated ``EXISTS`` elsewhere), so a run that lacks a key fails that comparison only, and
+becomes its own correlated ``EXISTS`` subquery on ``(run_num, key)``, so a run that lacks a key fails
+that comparison only, and
 ``OR``/``NOT`` keep plain boolean meaning. Each order key on a metric, param or tag is one
 ``LEFT OUTER JOIN`` on ``(run_num, key)``.
 
@@ -198,24 +198,19 @@ def _comparison(node: Comparison, dialect_name: str) -> ColumnElement[bool]:
         test = _metric_test(table, node)
     else:
         test = _test(table.c.value, node, dialect_name)
-    has_key = _has_row(table, node.key, test, dialect_name)
+    has_key = _has_row(table, node.key, test)
     return sa.not_(has_key) if node.op == "IS NULL" else has_key
 
 
-def _has_row(
-    table: sa.Table, key: str, test: ColumnElement[bool] | None, dialect_name: str
-) -> ColumnElement[bool]:
+def _has_row(table: sa.Table, key: str, test: ColumnElement[bool] | None) -> ColumnElement[bool]:
     """True when the run has a row for ``key`` in ``table`` (that passes ``test``, if given).
 
-    PostgreSQL turns a correlated ``EXISTS`` into a semi-join (``NOT EXISTS`` into an anti-join), but
-    plans ``NOT IN (subquery)`` as a per-row search once the subquery outgrows ``work_mem``. SQLite
-    runs a correlated ``EXISTS`` once per run; ``run_num IN (subquery)`` is one index range scan
-    (``(key, value)``, which ends with the run's number) into a temporary index, which is 3x faster at
-    100,000 runs. Both forms are never NULL: ``run_num`` is never NULL on either side.
+    A correlated ``EXISTS``: on SQLite one probe of the table's primary key ``(run_num, key)`` per
+    run (there is no (key, value) index there, see ``models.py``); PostgreSQL turns it into a
+    semi-join (``NOT EXISTS`` into an anti-join), where ``NOT IN (subquery)`` would become a
+    per-row search once the subquery outgrew ``work_mem``. Never NULL.
     """
     conditions = [table.c.key == key] if test is None else [table.c.key == key, test]
-    if dialect_name == "sqlite":
-        return _RUNS.c.run_num.in_(sa.select(table.c.run_num).where(*conditions))
     return sa.select(sa.literal(1)).where(table.c.run_num == _RUNS.c.run_num, *conditions).exists()
 
 

@@ -7,8 +7,10 @@ Create Date: 2026-11-26
 Each of the three tables is rebuilt: its rows are copied aside with the run's ``run_num`` in place of
 its ``run_id``, the table is dropped and created again (on SQLite ``WITHOUT ROWID``, so one run's rows
 sit together in the primary key's b-tree), and the rows are copied back. Copying aside first keeps the
-constraint and index names free on databases where they are schema-wide (PostgreSQL). The index
-``ix_runs_experiment_id`` goes: ``ix_runs_experiment_start`` starts with the same column.
+constraint and index names free on databases where they are schema-wide (PostgreSQL). On SQLite the
+(key, value, run) indexes of the three tables go (filters probe the primary key instead; they cost
+every write a page per key). The index ``ix_runs_experiment_id`` goes: ``ix_runs_experiment_start``
+starts with the same column.
 
 Every step is ordinary DDL and ``INSERT ... SELECT`` inside the migration's transaction, so a failed
 upgrade leaves the database at 0001 (SQLite and PostgreSQL have transactional DDL).
@@ -74,14 +76,21 @@ def _create(table: str, run_key: str) -> None:
 
 
 def _indexes(table: str, run_key: str) -> list[tuple[str, Sequence[str]]]:
-    """The secondary indexes of ``table`` at the revision where runs are keyed by ``run_key``."""
-    if table == "latest_metrics":
-        return [("ix_latest_metrics_key_value_run", ("key", "value", run_key))]
-    if not _sqlite():  # PostgreSQL caps btree entries below the longest allowed value
-        return []
-    if run_key == "run_num":  # WITHOUT ROWID: an index entry ends with the primary key already
-        return [(f"ix_{table}_key_value", ("key", "value"))]
-    return [(f"ix_{table}_key_value_run", ("key", "value", "run_id"))]
+    """The secondary indexes of ``table`` at the revision where runs are keyed by ``run_key``.
+
+    At 0001: (key, value, run_id) on latest metrics everywhere, and on params and tags on SQLite
+    (PostgreSQL caps btree entries below the longest allowed value). At 0002: the latest-metric one
+    on databases other than SQLite only; SQLite filters probe the primary key (see ``models.py``).
+    """
+    if run_key == "run_num":
+        return (
+            []
+            if _sqlite() or table != "latest_metrics"
+            else [(f"ix_{table}_key_value_run", ("key", "value", "run_num"))]
+        )
+    if table == "latest_metrics" or _sqlite():
+        return [(f"ix_{table}_key_value_run", ("key", "value", "run_id"))]
+    return []
 
 
 def _rebuild(table: str, old_key: str, new_key: str) -> None:
