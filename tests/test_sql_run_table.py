@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from mlops.entities import Metric, Param
 from mlops.store.sql import run_table
@@ -80,21 +79,24 @@ def test_sqlite_without_json_functions(tmp_path: Any, monkeypatch: pytest.Monkey
 def test_sqlite_reads_are_index_lookups(tmp_path: Any) -> None:
     """Each read is driven by the list of run numbers and looks each run up by its primary key (the
     run's rows are clustered there): no table scan."""
+    from mlops.store.sql.run_table import SEARCH_COLUMNS, read_run_table
+    from mlops.store.sql.search import select_run_ids
+
     store = SqlTrackingStore(f"sqlite:///{tmp_path / 'mlops.db'}")
     _fill(store)
-    executed: list[tuple[str, Any]] = []
-    sa.event.listen(
-        store.db.engine,
-        "before_cursor_execute",
-        lambda *args: executed.append((args[2], args[3])),
-        named=False,
-    )
     exp = store.search_experiments()[0].experiment_id
-    store.search_run_table([exp])
-    reads = [(sql, params) for sql, params in executed if "json_each(?)" in sql]
-    assert len(reads) == 3
+    executed: list[str] = []
     with store.db.read() as conn:
-        for sql, params in reads:
-            plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+        driver = conn.connection.dbapi_connection
+        driver.set_trace_callback(executed.append)  # statements as SQLite runs them, values inlined
+        try:
+            table = read_run_table(conn, select_run_ids("sqlite", [exp], "", columns=SEARCH_COLUMNS))
+        finally:
+            driver.set_trace_callback(None)
+        assert table.columns["run_id"]
+        reads = [sql for sql in executed if "AS selected" in sql]  # not the json_each probe
+        assert len(reads) == 3
+        for sql in reads:
+            plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
             assert "SCAN selected VIRTUAL TABLE" in plan, plan
             assert "USING PRIMARY KEY (run_num=?)" in plan, plan

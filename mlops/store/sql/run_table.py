@@ -35,10 +35,11 @@ import weakref
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from mlops.store.sql.database import fetch_tuples
 from mlops.store.sql.models import Base
+from mlops.store.sql.prepared import Prepared
 from mlops.store.tracking import RUN_TABLE_ATTRIBUTES, RunTable, group_by_key, sparse_columns
 
 __all__ = ["SEARCH_COLUMNS", "read_run_table"]
@@ -100,17 +101,23 @@ def _sqlite_reads() -> dict[str, sa.Select[Any]]:
 
 
 _SQLITE_READS = _sqlite_reads()
+_prepared_reads: dict[tuple[str, str], dict[str, Prepared]] = {}
+
+
+def _prepared(dialect: Dialect) -> dict[str, Prepared]:
+    """:data:`_SQLITE_READS` compiled once for this driver (run on its cursor: no per-call setup)."""
+    key = (dialect.driver, str(dialect.paramstyle))
+    found = _prepared_reads.get(key)
+    if found is None:
+        found = _prepared_reads[key] = {k: Prepared(q, dialect) for k, q in _SQLITE_READS.items()}
+    return found
 
 
 def _read_sqlite(conn: Connection, run_nums: list[int], first_row: int, grouped: _Grouped) -> None:
     """Add the values of these runs (rows ``first_row``, ``first_row + 1``, ...) to ``grouped``."""
     values = {"run_nums": json.dumps(run_nums), "first_row": first_row}
-    for kind, read in _SQLITE_READS.items():
-        result = conn.execute(read, values)
-        try:  # straight from the driver's cursor, as fetch_tuples does
-            found = result.cursor.fetchall() if result.cursor is not None else []
-        finally:
-            result.close()
+    for kind, read in _prepared(conn.dialect).items():
+        found = read.all(conn, values)
         if kind == "metrics":
             group_by_key(grouped[kind], found)
             continue
