@@ -51,9 +51,10 @@ def table_to_frame(table: RunTable) -> pd.DataFrame:
     """The frame of :func:`runs_to_frame`, identical (columns, order, dtypes, values), from a table.
 
     Each ``params``/``metrics``/``tags`` column is one numpy array with its values scattered into
-    their rows; pandas then infers each column's dtype exactly as for the lists ``runs_to_frame``
-    builds. A missing value is NaN in a metric (float64) column, as ``pd.Series([..., None],
-    dtype="float64")`` makes it, and None in the others, as in a list.
+    their rows, or, when every run has the key (the common case), the values as they are; pandas
+    then infers each column's dtype exactly as for the lists ``runs_to_frame`` builds. A missing
+    value is NaN in a metric (float64) column, as ``pd.Series([..., None], dtype="float64")`` makes
+    it, and None in the others, as in a list.
 
     Example:
         >>> r = Run("r1", "e1", "a", "FINISHED", 0, 1000, "active", "memory://x", metrics={"auc": 0.5})
@@ -65,16 +66,23 @@ def table_to_frame(table: RunTable) -> pd.DataFrame:
     data["start_time"] = _times(data["start_time"])
     data["end_time"] = _times(data["end_time"])
     size = len(data["run_id"])
+    every_row = list(range(size))
     for prefix, keyed in (("params", table.params), ("metrics", table.metrics), ("tags", table.tags)):
         for key in sorted(keyed):
             sparse = keyed[key]
-            rows = np.asarray(sparse.rows, dtype=np.intp)
+            dense = len(sparse.rows) == size and list(sparse.rows) == every_row  # every run, in order
             if prefix == "metrics":
-                column = np.full(size, np.nan)
-                column[rows] = np.asarray(sparse.values, dtype=np.float64)  # a NaN given as None: NaN
+                values = np.asarray(sparse.values, dtype=np.float64)  # a NaN given as None: NaN
+                if dense:
+                    column: Any = values
+                else:
+                    column = np.full(size, np.nan)
+                    column[np.asarray(sparse.rows, dtype=np.intp)] = values
+            elif dense:  # a list, as runs_to_frame gives pandas: no object array in between
+                column = list(sparse.values)
             else:
                 column = np.full(size, None, dtype=object)
-                column[rows] = np.asarray(sparse.values, dtype=object)
+                column[np.asarray(sparse.rows, dtype=np.intp)] = np.asarray(sparse.values, dtype=object)
             data[f"{prefix}.{key}"] = column
     return pd.DataFrame(data)
 

@@ -116,6 +116,9 @@ def _prepared(dialect: Dialect) -> dict[str, Prepared]:
 def _read_sqlite(conn: Connection, run_nums: list[int], first_row: int, grouped: _Grouped) -> None:
     """Add the values of these runs (rows ``first_row``, ``first_row + 1``, ...) to ``grouped``."""
     values = {"run_nums": json.dumps(run_nums), "first_row": first_row}
+    # The rows array of a key every run has, as SQLite writes it: recognised, not parsed.
+    every_row = list(range(first_row, first_row + len(run_nums)))
+    every_row_json = json.dumps(every_row, separators=(",", ":"))
     for kind, read in _prepared(conn.dialect).items():
         found = read.all(conn, values)
         if kind == "metrics":
@@ -123,7 +126,7 @@ def _read_sqlite(conn: Connection, run_nums: list[int], first_row: int, grouped:
             continue
         for key, rows, json_values in found:
             column = grouped[kind].setdefault(key, ([], []))
-            column[0].extend(json.loads(rows))
+            column[0].extend(every_row if rows == every_row_json else json.loads(rows))
             column[1].extend(json.loads(json_values))
 
 
