@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Iterator
@@ -138,8 +139,12 @@ def test_grid_search_parent_and_best_first_children() -> None:
     assert len(runs) == 1 + 4  # no run for the CV fits or the refit
     assert parent.params["best_C"] == str(search.best_params_["C"])
     assert parent.metrics["best_cv_score"] == pytest.approx(search.best_score_)
-    ranks = sorted(children, key=lambda r: r.start_time)
-    assert [r.metrics["rank_test_score"] for r in ranks] == sorted(search.cv_results_["rank_test_score"])
+    # Best first: no better-ranked child starts after a worse-ranked one. (Start times are in
+    # milliseconds and several children can share one, so the order within a millisecond is open.)
+    by_rank = sorted(children, key=lambda r: (r.metrics["rank_test_score"], r.start_time))
+    assert all(a.start_time <= b.start_time for a, b in itertools.pairwise(by_rank))
+    ranks = sorted(r.metrics["rank_test_score"] for r in children)
+    assert ranks == sorted(search.cv_results_["rank_test_score"])
     assert {r.params["C"] for r in children} == {"0.01", "0.1", "1.0", "10.0"}
     table = pd.read_csv(mlops.get_client().artifact_store(parent.run_id).open_read("cv_results.csv"))
     assert len(table) == 4 and "mean_test_score" in table.columns
