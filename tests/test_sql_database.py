@@ -142,3 +142,14 @@ def test_a_forked_child_never_uses_the_parents_connection(tmp_path: Path) -> Non
         conn.exec_driver_sql("INSERT INTO t VALUES (1)")
         assert sorted(x for (x,) in conn.exec_driver_sql("SELECT x FROM t")) == [1, 2]
     db.dispose()
+
+
+def test_a_file_whose_path_mentions_memory_is_a_file(tmp_path: Path) -> None:
+    """Only in-memory URLs go without kept connections; a file path may contain any word."""
+    db = Database(f"sqlite:///{tmp_path / 'memory-study' / 'x.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        first = _driver_connection(conn)
+    with db.read() as conn:
+        assert _driver_connection(conn) is first
+    db.dispose()

@@ -71,7 +71,8 @@ class Database:
             raise InvalidInputError(f"not a database URL: {url!r} ({e})") from e
         self.dialect = parsed.get_backend_name()
         self.engine = self._create_engine(parsed)
-        self._idle = _Idle(self.engine) if self._keeps_connections(parsed) else None
+        # SQLite files keep idle connections open (an in-memory database has just one connection)
+        self._idle = _Idle(self.engine) if self.dialect == "sqlite" and not _in_memory(parsed) else None
         self._schema_checked = False
         self._schema_lock = threading.Lock()
         self.ensure_schema(auto_migrate=auto_migrate)
@@ -81,7 +82,7 @@ class Database:
         if self.dialect != "sqlite":
             return sa.create_engine(url, pool_pre_ping=True, future=True)
         database = url.database or ""
-        in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        in_memory = _in_memory(url)
         if not in_memory:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict[str, Any] = {
@@ -109,11 +110,6 @@ class Database:
             cur.close()
 
         return engine
-
-    def _keeps_connections(self, url: sa.engine.URL) -> bool:
-        """SQLite files keep idle connections open (an in-memory database has just one)."""
-        database = url.database or ""
-        return self.dialect == "sqlite" and database not in ("", ":memory:") and "memory" not in database
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
@@ -248,6 +244,12 @@ class Database:
         if self._idle is not None:
             self._idle.close_all()
         self.engine.dispose()
+
+
+def _in_memory(url: sa.engine.URL) -> bool:
+    """Whether a SQLite URL names an in-memory database rather than a file."""
+    database = url.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:")
 
 
 class _Idle:
