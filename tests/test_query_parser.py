@@ -351,7 +351,7 @@ _NUMBER_OPS = ["=", "!=", "<", "<=", ">", ">="]
 def comparisons(draw: st.DrawFn) -> Comparison:
     kind = draw(st.sampled_from(["metric", "param", "tag", "attribute"]))
     key = draw(st.sampled_from(ATTRIBUTES)) if kind == "attribute" else draw(_keys)
-    numeric = kind == "metric" or key in NUMERIC_ATTRIBUTES
+    numeric = kind == "metric" or (kind == "attribute" and key in NUMERIC_ATTRIBUTES)  # not params.end_time
     values = _floats if kind == "metric" else _times if numeric else _strings
     form = draw(st.sampled_from(["cmp", "in", "null"]))
     if form == "null":
