@@ -26,6 +26,7 @@ import os
 import random
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._harness import median_figures, run_child
+
+_bits = struct.Struct("<d").pack  # a latest metric's value_bits (W3's values are finite, never -0.0)
 
 __all__ = ["WORKLOADS", "find_mlflow_python", "main", "run_workload"]
 
@@ -363,9 +366,10 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
     tags = [("mlops.user", "u"), ("mlops.source.name", "/x.py"), ("mlops.source.git.commit", "c" * 40)]
     tags += [("mlops.source.git.dirty", "false"), ("mlops.source.git.branch", "main")]
     upsert = (
-        "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?) "
-        "ON CONFLICT (run_num, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
-        "value = excluded.value, is_nan = excluded.is_nan WHERE excluded.step > latest_metrics.step OR "
+        "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan, value_bits) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (run_num, key) DO UPDATE SET step = excluded.step, "
+        "timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan, "
+        "value_bits = excluded.value_bits WHERE excluded.step > latest_metrics.step OR "
         "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)"
     )
     start = time.perf_counter()
@@ -400,7 +404,7 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
             "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
             [(num, k, 0, now, v, False) for k, v in run_metrics.items()],
         )
-        conn.executemany(upsert, [(num, k, 0, now, v, False) for k, v in run_metrics.items()])
+        conn.executemany(upsert, [(num, k, 0, now, v, False, _bits(v)) for k, v in run_metrics.items()])
         conn.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", ("FINISHED", now, run_id))
         conn.execute("COMMIT")
     create_s = time.perf_counter() - start
@@ -450,7 +454,7 @@ def mlops_w3_big(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
         )
         param_rows += [(run_id, k, v) for k, v in run_params.items()]
         tag_rows += [(run_id, k, v) for k, v in template.tags.items()]
-        latest_rows += [(run_id, k, 0, stamp, v, False) for k, v in run_metrics.items()]
+        latest_rows += [(run_id, k, 0, stamp, v, False, _bits(v)) for k, v in run_metrics.items()]
         metric_rows.append((run_id, run_metrics, stamp))
 
     def bulk(conn: Any) -> None:
@@ -468,7 +472,8 @@ def mlops_w3_big(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
             "INSERT INTO tags (run_num, key, value) VALUES (?,?,?)", [(nums[r], *x) for r, *x in tag_rows]
         )
         conn.exec_driver_sql(
-            "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO latest_metrics (run_num, key, step, timestamp, value, is_nan, value_bits) "
+            "VALUES (?,?,?,?,?,?,?)",
             [(nums[r], *x) for r, *x in latest_rows],
         )
         conn.exec_driver_sql(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -49,7 +50,13 @@ def test_latest_rows_match_the_definition(metrics: list[Metric]) -> None:
     rows, latest = metric_rows(5, metrics)
     expected = sorted(rows[i] for i in _brute_latest(metrics).values())
     # rows hold None for NaN, so they compare; sort by key to ignore the order of keys
-    assert sorted(latest, key=lambda r: r[1]) == sorted(expected, key=lambda r: r[1])
+    assert sorted((r[:6] for r in latest), key=lambda r: r[1]) == sorted(expected, key=lambda r: r[1])
+    for row in latest:  # the value's bytes: exactly the value (-0.0 as 0.0, as SQLite keeps it), or a NaN
+        (decoded,) = struct.unpack("<d", row[6])
+        if row[5]:
+            assert math.isnan(decoded)
+        else:
+            assert decoded == row[4] and math.copysign(1, decoded) == (-1 if row[4] < 0 else 1)
 
 
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=30))

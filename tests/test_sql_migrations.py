@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,16 @@ def test_a_0001_store_is_upgraded_with_every_row_kept(sql_uri: str) -> None:
     assert [r.run_id for r in found] == ["a" * 32]
     table = store.search_run_table(["e1"], order_by=["metrics.auc DESC"])
     assert table.columns["run_id"] == ["b" * 32, "a" * 32]
+    # 0003 filled value_bits: the table's values are the stored ones, bit for bit
+    auc = table.metrics["auc"]
+    assert dict(zip(auc.rows, auc.values, strict=True)) == {0: 0.5 + 2 / 10, 1: 0.5 + 1 / 10}
+    assert all(v is None or math.isnan(v) for v in table.metrics["loss"].values)  # NaN may be None
+    with Database(sql_uri, auto_migrate=False).read() as conn:
+        stored = conn.execute(sa.text("SELECT value, is_nan, value_bits FROM latest_metrics")).all()
+    assert len(stored) == 4
+    for value, is_nan, bits in stored:
+        (decoded,) = struct.unpack("<d", bytes(bits))
+        assert math.isnan(decoded) if is_nan else decoded == value
     # the upgraded store takes new data, and the write-once check sees the old params
     new = store.create_run("e1", run_name="new", start_time=9, tags={"team": "ops"})
     store.log_batch(new.run_id, params=[Param("C", "3")], metrics=[Metric("auc", 0.9, 1, 0)])

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -156,6 +157,10 @@ class SqlLatestMetric(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
     is_nan: Mapped[bool] = mapped_column(Boolean)
+    # The value's 8 IEEE 754 bytes, little-endian (NaN too): a search reads many runs' values as one
+    # concatenated blob instead of one driver row each. Nullable: rows written without it are read
+    # the slow way (see run_table.py).
+    value_bits: Mapped[bytes | None] = mapped_column(LargeBinary(8), nullable=True)
 
     # For metric filters on databases whose planners use it (a covering range scan on PostgreSQL).
     __table_args__ = (

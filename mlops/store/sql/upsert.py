@@ -16,7 +16,7 @@ __all__ = ["COLUMNS", "upsert_latest_metrics", "upsert_statement"]
 _T = cast(sa.Table, SqlLatestMetric.__table__)
 
 
-COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
+COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan", "value_bits")
 """The columns of a latest-metric row, in the order :func:`upsert_latest_metrics` takes them."""
 
 
@@ -54,7 +54,7 @@ def upsert_statement(dialect_name: str) -> Any | None:
     )
     return stmt.on_conflict_do_update(
         index_elements=[_T.c.run_num, _T.c.key],
-        set_={c: stmt.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+        set_={c: stmt.excluded[c] for c in COLUMNS[2:]},
         where=newer,
     )
 
@@ -71,7 +71,5 @@ def _portable_upsert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             conn.execute(
                 sa.update(_T)
                 .where(_T.c.run_num == row["run_num"], _T.c.key == row["key"])
-                .values(
-                    step=row["step"], timestamp=row["timestamp"], value=row["value"], is_nan=row["is_nan"]
-                )
+                .values(**{c: row[c] for c in COLUMNS[2:]})
             )
