@@ -100,6 +100,7 @@ class SparseColumn:
     """The values of one key (a param, metric or tag) in a :class:`RunTable`.
 
     ``values[i]`` belongs to the run in row ``rows[i]`` of the table; the other runs lack the key.
+    Either may be any sequence: lists, a ``range`` of rows, a numpy array of metric values.
 
     Example:
         >>> SparseColumn(rows=[0, 2], values=["0.1", "10"]).rows

@@ -70,7 +70,11 @@ def table_to_frame(table: RunTable) -> pd.DataFrame:
     for prefix, keyed in (("params", table.params), ("metrics", table.metrics), ("tags", table.tags)):
         for key in sorted(keyed):
             sparse = keyed[key]
-            dense = len(sparse.rows) == size and list(sparse.rows) == every_row  # every run, in order
+            rows = sparse.rows
+            if isinstance(rows, range):
+                dense = rows == range(size)
+            else:
+                dense = len(rows) == size and list(rows) == every_row  # every run, in order
             if prefix == "metrics":
                 values = np.asarray(sparse.values, dtype=np.float64)  # a NaN given as None: NaN
                 if dense:
