@@ -23,6 +23,7 @@ from typing import Any
 from mlops.errors import InvalidInputError
 
 __all__ = [
+    "INT64_MAX",
     "MAX_KEY_LENGTH",
     "MAX_NAME_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
@@ -41,6 +42,7 @@ MAX_KEY_LENGTH = 250
 MAX_NAME_LENGTH = 256
 MAX_PARAM_VALUE_LENGTH = 8_000
 MAX_TAG_VALUE_LENGTH = 65_535
+INT64_MAX = 2**63 - 1  # the largest step or timestamp: the stores keep them as 64-bit integers
 
 # Letters and digits of any script, "_", "-", ".", " ", "/" and ":"; the same set MLflow accepts.
 _KEY_RE = re.compile(r"^[\w\-. /:]+$")
@@ -127,30 +129,36 @@ def validate_tag_value(key: str, value: Any) -> str:
 
 
 def validate_step(step: Any) -> int:
-    """A metric step: an integer ≥ 0 (numpy integers accepted, booleans refused).
+    """A metric step: an integer from 0 to 2**63 - 1 (numpy integers accepted, booleans refused).
 
     Example:
         >>> validate_step(3)
         3
     """
-    if type(step) is int and step >= 0:
+    if type(step) is int and 0 <= step <= INT64_MAX:
         return step
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-        raise InvalidInputError(f"metric step must be an integer >= 0, not {step!r}")
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 0 <= int(step) <= INT64_MAX:
+        raise InvalidInputError(f"metric step must be an integer from 0 to 2**63 - 1, not {step!r}")
     return int(step)
 
 
 def validate_timestamp(timestamp: Any) -> int:
-    """A timestamp in epoch milliseconds: an integer ≥ 0.
+    """A timestamp in epoch milliseconds: an integer from 0 to 2**63 - 1.
 
     Example:
         >>> validate_timestamp(1_700_000_000_000)
         1700000000000
     """
-    if type(timestamp) is int and timestamp >= 0:
+    if type(timestamp) is int and 0 <= timestamp <= INT64_MAX:
         return timestamp
-    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral) or timestamp < 0:
-        raise InvalidInputError(f"timestamp must be an integer >= 0 (epoch milliseconds), not {timestamp!r}")
+    if (
+        isinstance(timestamp, bool)
+        or not isinstance(timestamp, numbers.Integral)
+        or not 0 <= int(timestamp) <= INT64_MAX
+    ):
+        raise InvalidInputError(
+            f"timestamp must be an integer from 0 to 2**63 - 1 (epoch milliseconds), not {timestamp!r}"
+        )
     return int(timestamp)
 
 
@@ -194,6 +202,6 @@ def metric_point(key: Any, value: Any, step: Any) -> tuple[str, float, int]:
         validate_key(key, "metric")
     if type(value) is not float:
         value = validate_metric_value(key, value)
-    if type(step) is not int or step < 0:
+    if type(step) is not int or not 0 <= step <= INT64_MAX:
         step = validate_step(step)
     return key, value, step
