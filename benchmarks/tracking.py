@@ -38,7 +38,8 @@ from typing import Any
 
 from benchmarks._harness import median_figures, run_child
 
-_bits = struct.Struct("<d").pack  # a latest metric's value_bits (W3's values are finite, never -0.0)
+_bits = struct.Struct("<d").pack  # a float's 8 bytes, as value_bits and history chunks store them
+_int64 = struct.Struct("<q").pack  # a step's or timestamp's 8 bytes in a history chunk
 
 __all__ = ["WORKLOADS", "find_mlflow_python", "main", "run_workload"]
 
@@ -347,7 +348,7 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
 
     Per run: (1) take the write lock, read the experiment, insert the run and its 5 system tags;
     (2) take the write lock, read the run's state and params, insert 10 params; (3) read the run's
-    state, insert 10 history points and upsert 10 latest values, set the end status (``with
+    state, insert 10 history chunks (one point each) and upsert 10 latest values, set the end status (``with
     start_run()`` does not read the ended run back). Three commits, as the client does.
     """
     import sqlite3
@@ -400,9 +401,10 @@ def floor_w3(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
         conn.execute("COMMIT")
         conn.execute("BEGIN")
         conn.execute(state, (run_id,)).fetchone()
-        conn.executemany(
-            "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
-            [(num, k, 0, now, v, False) for k, v in run_metrics.items()],
+        conn.executemany(  # one history chunk per key: the run's one point of it
+            "INSERT INTO metric_chunks (run_num, key, points, step_bytes, timestamp_bytes, value_bytes) "
+            "VALUES (?,?,?,?,?,?)",
+            [(num, k, 1, _int64(0), _int64(now), _bits(v)) for k, v in run_metrics.items()],
         )
         conn.executemany(upsert, [(num, k, 0, now, v, False, _bits(v)) for k, v in run_metrics.items()])
         conn.execute("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", ("FINISHED", now, run_id))
@@ -477,8 +479,13 @@ def mlops_w3_big(tmp: Path, params: dict[str, Any]) -> dict[str, Any]:
             [(nums[r], *x) for r, *x in latest_rows],
         )
         conn.exec_driver_sql(
-            "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) VALUES (?,?,?,?,?,?)",
-            [(nums[r], k, 0, t, v, False) for r, ms, t in metric_rows for k, v in ms.items()],
+            "INSERT INTO metric_chunks (run_num, key, points, step_bytes, timestamp_bytes, value_bytes) "
+            "VALUES (?,?,?,?,?,?)",
+            [
+                (nums[r], k, 1, _int64(0), _int64(t), _bits(v))
+                for r, ms, t in metric_rows
+                for k, v in ms.items()
+            ],
         )
 
     client.store.db.run(bulk, read_first=False)
@@ -545,7 +552,7 @@ def _w3_big_floor(store: Any, exp: str) -> tuple[Callable[[], None], Callable[[]
     search_sql, names, values = driver_sql(
         select_run_ids("sqlite", [exp], FILTER, order_by=ORDER_BY, columns=SEARCH_COLUMNS)
     )
-    reads = [driver_sql(q) for q in _SQLITE_READS.values()]
+    reads = [driver_sql(_SQLITE_READS[kind]) for kind in ("params", "metrics", "tags")]  # not the fallback
     conn = sqlite3.connect(store.db.engine.url.database)
     for pragma in ("cache_size=-65536", "mmap_size=268435456"):  # as the store's connections
         conn.execute(f"PRAGMA {pragma}")

@@ -119,9 +119,10 @@ def _fill_at_0001(uri: str) -> None:
                 {"id": run_id, "v": 0.5 + num / 10},
             )
             conn.execute(
-                sa.text(
+                sa.text(  # one key out of step order, a NaN, and a tie broken by the order written
                     "INSERT INTO metrics (run_num, key, step, timestamp, value, is_nan) "
-                    "VALUES (:num, 'auc', 3, 7, :v, false)"
+                    "VALUES (:num, 'auc', 3, 7, :v, false), (:num, 'auc', 1, 9, 0.25, false), "
+                    "(:num, 'loss', 0, 7, NULL, true), (:num, 'auc', 3, 7, -1.5, false)"
                 ),
                 {"num": num, "v": 0.5 + num / 10},
             )
@@ -145,7 +146,10 @@ def test_a_0001_store_is_upgraded_with_every_row_kept(sql_uri: str) -> None:
     assert run.tags == {"team": "risk"}
     assert run.metrics["auc"] == pytest.approx(0.7) and math.isnan(run.metrics["loss"])
     assert [d.name for d in run.inputs] == ["train"]
-    assert [m.value for m in store.get_metric_history("b" * 32, "auc")] == [pytest.approx(0.7)]
+    history = [(m.step, m.timestamp, m.value) for m in store.get_metric_history("b" * 32, "auc")]
+    assert history == [(1, 9, 0.25), (3, 7, 0.5 + 2 / 10), (3, 7, -1.5)]  # 0004 packed them in order
+    (loss,) = store.get_metric_history("b" * 32, "loss")
+    assert (loss.step, loss.timestamp) == (0, 7) and math.isnan(loss.value)
     found = store.search_runs(["e1"], "params.C = '1' and metrics.auc > 0.55 and tags.team = 'risk'")
     assert [r.run_id for r in found] == ["a" * 32]
     table = store.search_run_table(["e1"], order_by=["metrics.auc DESC"])
@@ -181,6 +185,9 @@ def test_downgrading_to_0001_keeps_every_row(sql_uri: str) -> None:
     with engine.connect() as conn:
         params = conn.execute(sa.text("SELECT run_id, key, value FROM params ORDER BY run_id, key")).all()
         latest = conn.execute(sa.text("SELECT run_id, key, is_nan FROM latest_metrics ORDER BY 1, 2")).all()
+        history = conn.execute(
+            sa.text("SELECT run_num, key, step, timestamp, value, is_nan FROM metrics ORDER BY run_num, id")
+        ).all()
     engine.dispose()
     assert [tuple(p) for p in params] == [
         ("a" * 32, "C", "1"),
@@ -193,4 +200,14 @@ def test_downgrading_to_0001_keeps_every_row(sql_uri: str) -> None:
         ("a", "loss", True),
         ("b", "auc", False),
         ("b", "loss", True),
+    ]
+    assert [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in history] == [
+        (num, key, step, stamp, value, nan)
+        for num in (1, 2)
+        for key, step, stamp, value, nan in (
+            ("auc", 3, 7, 0.5 + num / 10, False),
+            ("auc", 1, 9, 0.25, False),
+            ("auc", 3, 7, -1.5, False),
+            ("loss", 0, 7, None, True),
+        )
     ]

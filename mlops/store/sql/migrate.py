@@ -14,7 +14,12 @@ from sqlalchemy.engine import Connection
 __all__ = ["HEAD_REVISION", "KNOWN_REVISIONS", "current_revision", "head_revision", "is_known", "upgrade"]
 
 #: Every revision this version of the library can read, oldest first.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial", "0002_integer_run_keys", "0003_latest_value_bits")
+KNOWN_REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_integer_run_keys",
+    "0003_latest_value_bits",
+    "0004_metric_chunks",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 SCRIPT_LOCATION = Path(__file__).parent / "migrations"
 
@@ -24,7 +29,7 @@ def head_revision() -> str:
 
     Example:
         >>> head_revision()
-        '0003_latest_value_bits'
+        '0004_metric_chunks'
     """
     return HEAD_REVISION
 

@@ -34,7 +34,7 @@ __all__ = [
     "SqlExperiment",
     "SqlExperimentTag",
     "SqlLatestMetric",
-    "SqlMetric",
+    "SqlMetricChunk",
     "SqlModelVersion",
     "SqlModelVersionTag",
     "SqlParam",
@@ -132,19 +132,24 @@ class SqlTag(Base):
     __table_args__ = (_CLUSTERED,)
 
 
-class SqlMetric(Base):
-    """Every logged point (the full history)."""
+class SqlMetricChunk(Base):
+    """The full history of a run's metric, in chunks: one row per key per write of points.
 
-    __tablename__ = "metrics"
+    ``step_bytes``, ``timestamp_bytes`` and ``value_bytes`` hold ``points`` little-endian int64,
+    int64 and IEEE 754 float64 values (NaN and ±inf as they are); ``id`` orders the chunks as they
+    were written. See ``metric_rows.py``.
+    """
+
+    __tablename__ = "metric_chunks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_num: Mapped[int] = mapped_column(ForeignKey("runs.run_num", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(KEY_LEN))
-    step: Mapped[int] = mapped_column(BigInteger)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-    value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
-    is_nan: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer)
+    step_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    value_bytes: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (Index("ix_metrics_run_key_step", "run_num", "key", "step"),)
+    __table_args__ = (Index("ix_metric_chunks_run_key", "run_num", "key"),)
 
 
 class SqlLatestMetric(Base):

@@ -20,11 +20,12 @@ from typing import Any, ClassVar, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from mlops.store.sql.metric_rows import CHUNK_COLUMNS
 from mlops.store.sql.models import (
     SqlDatasetInput,
     SqlExperiment,
     SqlLatestMetric,
-    SqlMetric,
+    SqlMetricChunk,
     SqlParam,
     SqlRun,
     SqlTag,
@@ -32,7 +33,7 @@ from mlops.store.sql.models import (
 from mlops.store.sql.prepared import Prepared
 from mlops.store.sql.upsert import upsert_statement
 
-__all__ = ["KEYED_COLUMNS", "METRIC_COLUMNS", "RUN_COLUMNS", "RunStatements"]
+__all__ = ["KEYED_COLUMNS", "RUN_COLUMNS", "RunStatements"]
 
 _RUNS = cast(sa.Table, SqlRun.__table__)
 _PARAMS = cast(sa.Table, SqlParam.__table__)
@@ -40,7 +41,7 @@ _TAGS = cast(sa.Table, SqlTag.__table__)
 _LATEST = cast(sa.Table, SqlLatestMetric.__table__)
 _INPUTS = cast(sa.Table, SqlDatasetInput.__table__)
 _EXPERIMENTS = cast(sa.Table, SqlExperiment.__table__)
-_METRICS = cast(sa.Table, SqlMetric.__table__)
+_METRIC_CHUNKS = cast(sa.Table, SqlMetricChunk.__table__)
 
 RUN_COLUMNS = (
     "run_id",
@@ -56,9 +57,6 @@ RUN_COLUMNS = (
     "heartbeat_time",
 )
 """The run columns the statements read and write, in this order."""
-
-METRIC_COLUMNS = ("run_num", "key", "step", "timestamp", "value", "is_nan")
-"""The columns of a metric history row, in the order :mod:`~mlops.store.sql.metric_rows` builds them."""
 
 KEYED_COLUMNS = ("run_num", "key", "value")
 """The columns of a param or tag row, in the order the insert statements take them."""
@@ -163,9 +161,20 @@ class RunStatements:
 
     # ------------------------------------------------------------------ metrics
     @functools.cached_property
-    def insert_metric(self) -> Prepared:
-        """Insert one metric history row (:data:`METRIC_COLUMNS`)."""
-        return self._prepare(sa.insert(_METRICS).values(**_values(_METRICS, METRIC_COLUMNS)))
+    def insert_metric_chunk(self) -> Prepared:
+        """Insert one metric history chunk (a row of ``metric_rows.CHUNK_COLUMNS``)."""
+        return self._prepare(sa.insert(_METRIC_CHUNKS).values(**_values(_METRIC_CHUNKS, CHUNK_COLUMNS)))
+
+    @functools.cached_property
+    def metric_chunks_of_key(self) -> Prepared:
+        """``(points, step_bytes, timestamp_bytes, value_bytes)`` of the chunks of key ``:key`` of run
+        number ``:run_num``, in the order written."""
+        c = _METRIC_CHUNKS.c
+        return self._prepare(
+            sa.select(c.points, c.step_bytes, c.timestamp_bytes, c.value_bytes)
+            .where(c.run_num == sa.bindparam("run_num"), c.key == sa.bindparam("key"))
+            .order_by(c.id)
+        )
 
     @functools.cached_property
     def upsert_latest_metric(self) -> Prepared | None:

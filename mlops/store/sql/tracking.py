@@ -24,18 +24,18 @@ from mlops.entities import (
 from mlops.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from mlops.gc_pause import gc_paused
 from mlops.store.sql.database import Database, fetch_tuples, get_database
-from mlops.store.sql.metric_rows import Row, metric_rows
+from mlops.store.sql.metric_rows import CHUNK_COLUMNS, ChunkRow, history_from_chunks, metric_chunks
 from mlops.store.sql.models import (
     SqlDatasetInput,
     SqlExperiment,
     SqlExperimentTag,
     SqlLatestMetric,
-    SqlMetric,
+    SqlMetricChunk,
     SqlParam,
     SqlRun,
     SqlTag,
 )
-from mlops.store.sql.run_statements import KEYED_COLUMNS, METRIC_COLUMNS, RUN_COLUMNS, RunStatements
+from mlops.store.sql.run_statements import KEYED_COLUMNS, RUN_COLUMNS, RunStatements
 from mlops.store.sql.upsert import upsert_latest_metrics
 from mlops.store.tracking import (
     RunTable,
@@ -48,7 +48,7 @@ from mlops.store.tracking import (
 __all__ = ["SqlTrackingStore"]
 
 _IN_CHUNK = 500  # ids per IN (...) clause: well under every backend's bound-parameter limit
-_INSERT_CHUNK = 20_000  # rows per executemany
+_INSERT_CHUNK = 1_000  # history chunk rows per executemany (each up to metric_rows.CHUNK_POINTS points)
 
 
 def _view_filter(column: Any, view: ViewType) -> Any:
@@ -354,12 +354,8 @@ class SqlTrackingStore(TrackingStore):
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         with self.db.read() as conn:
             run_num = self._require_run(conn, run_id)[2]
-            rows = conn.execute(
-                sa.select(SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
-                .where(SqlMetric.run_num == run_num, SqlMetric.key == key)
-                .order_by(SqlMetric.step, SqlMetric.timestamp, SqlMetric.id)
-            ).all()
-        return [Metric(key, _loaded_value(r.value, r.is_nan), int(r.timestamp), int(r.step)) for r in rows]
+            chunks = self._sql.metric_chunks_of_key.all(conn, {"run_num": run_num, "key": key})
+        return history_from_chunks(key, chunks)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         if not datasets:
@@ -465,16 +461,16 @@ class SqlTrackingStore(TrackingStore):
         if stage != "active" or status in TERMINAL_RUN_STATUSES:
             raise InvalidInputError(_closed_run_message(run_id, status, stage))
         with gc_paused():
-            rows, latest = metric_rows(run_num, metrics)
-            self._insert_metric_rows(conn, rows)
+            chunks, latest = metric_chunks(run_num, metrics)
+            self._insert_metric_chunks(conn, chunks)
             upsert_latest_metrics(conn, self._sql.upsert_latest_metric, latest)
         return run_num
 
-    def _insert_metric_rows(self, conn: Connection, rows: list[Row]) -> None:
-        """Bulk-insert history rows (tuples of ``METRIC_COLUMNS``) through the driver's executemany."""
-        insert = self._sql.insert_metric
+    def _insert_metric_chunks(self, conn: Connection, rows: list[ChunkRow]) -> None:
+        """Insert history chunk rows (tuples of ``CHUNK_COLUMNS``) through the driver's executemany."""
+        insert = self._sql.insert_metric_chunk
         for start in range(0, len(rows), _INSERT_CHUNK):
-            insert.execute_rows(conn, rows[start : start + _INSERT_CHUNK], METRIC_COLUMNS)
+            insert.execute_rows(conn, rows[start : start + _INSERT_CHUNK], CHUNK_COLUMNS)
 
     def _require_experiment(self, conn: Connection, experiment_id: str) -> str:
         stage = conn.execute(
@@ -545,7 +541,7 @@ class SqlTrackingStore(TrackingStore):
     def _delete_run_rows(conn: Connection, run_ids: Sequence[str]) -> None:
         # Explicit deletes rather than relying on ON DELETE CASCADE, which some backends lack.
         nums = sa.select(SqlRun.run_num).where(SqlRun.run_id.in_(run_ids)).scalar_subquery()
-        for table in (SqlMetric, SqlLatestMetric, SqlParam, SqlTag):
+        for table in (SqlMetricChunk, SqlLatestMetric, SqlParam, SqlTag):
             conn.execute(sa.delete(table).where(table.run_num.in_(nums)))
         conn.execute(sa.delete(SqlDatasetInput).where(SqlDatasetInput.run_id.in_(run_ids)))
         conn.execute(sa.update(SqlRun).where(SqlRun.parent_run_id.in_(run_ids)).values(parent_run_id=None))
