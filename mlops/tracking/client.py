@@ -391,7 +391,7 @@ class Client:
         # checked inline; anything else goes through the full validators.
         if not (type(key) is str and key in _known_keys and type(value) is float and type(step) is int):
             key, value, step = v.metric_point(key, value, step)
-        elif step < 0:
+        elif not 0 <= step <= v.INT64_MAX:
             step = v.validate_step(step)
         stamp = _time_ns() // 1_000_000 if timestamp is None else v.validate_timestamp(timestamp)
         if run_id not in self._open_runs:

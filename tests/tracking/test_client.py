@@ -168,6 +168,7 @@ def test_param_conflict_names_both_values(client: Client, exp: str) -> None:
         ("k", 1.0, -1, "step"),
         ("k", 1.0, 1.5, "step"),
         ("k", 1.0, True, "step"),
+        ("k", 1.0, 2**63, "2\\*\\*63"),  # steps are 64-bit
     ],
 )
 def test_metric_validation(
@@ -179,6 +180,17 @@ def test_metric_validation(
     with pytest.raises(InvalidInputError, match=match):
         client.log_batch(run.run_id, metrics=[Metric(key, value, 1, step)])  # type: ignore[arg-type]
     assert client.get_run(run.run_id).metrics == {}
+
+
+def test_64_bit_steps_and_timestamps(client: Client, exp: str) -> None:
+    run = client.create_run(exp)
+    top = 2**63 - 1
+    client.log_metric(run.run_id, "k", 1.0, step=top, timestamp=top)
+    with pytest.raises(InvalidInputError, match="timestamp"):
+        client.log_metric(run.run_id, "k", 2.0, step=1, timestamp=top + 1)
+    client.flush()
+    (point,) = client.get_metric_history(run.run_id, "k")
+    assert (point.step, point.timestamp, point.value) == (top, top, 1.0)
 
 
 def test_value_size_limits(client: Client, exp: str) -> None:

@@ -67,16 +67,18 @@ def test_bad_keys(key: object) -> None:
         v.validate_key(key, "tag")
 
 
-@given(st.integers(min_value=0, max_value=2**62))
+@given(st.integers(min_value=0, max_value=2**63 - 1))
 def test_steps(step: int) -> None:
     assert v.validate_step(step) == step
     assert v.validate_step(np.int64(step)) == step
 
 
-@pytest.mark.parametrize("step", [-1, 1.0, "1", True, None, np.float64(2)])
+@pytest.mark.parametrize("step", [-1, 2**63, np.uint64(2**63), 1.0, "1", True, None, np.float64(2)])
 def test_bad_steps(step: object) -> None:
     with pytest.raises(InvalidInputError, match="step"):
         v.validate_step(step)
+    with pytest.raises(InvalidInputError, match="timestamp"):
+        v.validate_timestamp(step)
 
 
 def test_names() -> None:
