@@ -159,3 +159,17 @@ def test_add_flat_keeps_metric_arrays_and_row_ranges_when_dense() -> None:
     add_flat(grouped, [2, 2], ["m", "n"], values[4:], 2, 1)
     rows, column = grouped["n"]
     assert rows == range(3) and isinstance(column, np.ndarray) and column.tolist() == [1.0, 3.0, 5.0]
+
+
+def test_a_dense_chunk_then_one_read_row_by_row(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first chunk's columns are a range and a slice; a later chunk without ``value_bits`` is
+    grouped one by one onto them."""
+    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'mlops.db'}")
+    exp = store.create_experiment("dense", "memory://dense")
+    for i in range(4):
+        run = store.create_run(exp, run_name=f"r{i}", start_time=1000 + i)
+        store.log_batch(run.run_id, metrics=[Metric("m", i / 3, 1, 0)], params=[Param("p", str(i))])
+    monkeypatch.setattr(run_table, "_JSON_CHUNK", 2)
+    with store.db.write() as conn:  # the oldest run: the last row of the default order
+        conn.exec_driver_sql("UPDATE latest_metrics SET value_bits = NULL WHERE run_num = 1")
+    _assert_same(store, exp)

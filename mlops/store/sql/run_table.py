@@ -138,6 +138,7 @@ def _read_sqlite(conn: Connection, run_nums: list[int], first_row: int, grouped:
             add_flat(grouped[kind], rows, keys, np.frombuffer(found[2], "<f8"), first_row, len(run_nums))
         else:  # some rows lack value_bits
             flat = reads["metric_rows"].all(conn, values)
+            _as_lists(grouped[kind])
             group_by_key(grouped[kind], ((r, k, math.nan if nan else v) for r, k, v, nan in flat))
 
 
@@ -179,11 +180,16 @@ def add_flat(
         for i, key in enumerate(keys[:width]):
             _add_column(grouped, key, every_row, values[i::width])
         return
-    for key, (old_rows, old_values) in grouped.items():  # sparse keys: plain lists from here on
-        if isinstance(old_rows, range):
-            grouped[key] = (list(old_rows), list(old_values))
+    _as_lists(grouped)  # sparse keys: plain lists from here on
     plain = values.tolist() if isinstance(values, np.ndarray) else values  # Python floats, not numpy's
     group_by_key(grouped, zip(rows.tolist(), keys, plain, strict=True))
+
+
+def _as_lists(grouped: dict[str, tuple[Any, Any]]) -> None:
+    """Turn the ``(range, slice)`` columns of dense chunks into lists that :func:`group_by_key` extends."""
+    for key, (rows, values) in grouped.items():
+        if isinstance(rows, range):
+            grouped[key] = (list(rows), values.tolist() if isinstance(values, np.ndarray) else list(values))
 
 
 def _add_column(grouped: dict[str, tuple[Any, Any]], key: str, rows: range, values: Any) -> None:
