@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import struct
 from pathlib import Path
@@ -136,9 +137,11 @@ def _fill_at_0001(uri: str) -> None:
     engine.dispose()
 
 
-def test_a_0001_store_is_upgraded_with_every_row_kept(sql_uri: str) -> None:
+def test_a_0001_store_is_upgraded_with_every_row_kept(sql_uri: str, caplog: pytest.LogCaptureFixture) -> None:
     _fill_at_0001(sql_uri)
-    store = open_tracking_store(sql_uri)  # auto_migrate: 0001 -> head
+    with caplog.at_level(logging.WARNING, logger="mlops.store.sql.database"):
+        store = open_tracking_store(sql_uri)  # auto_migrate: 0001 -> head
+    assert f"from 0001_initial to {migrate.HEAD_REVISION}" in caplog.text  # the user is told
     with Database(sql_uri, auto_migrate=False).read() as conn:
         assert migrate.current_revision(conn) == migrate.HEAD_REVISION
     run = store.get_run("b" * 32)

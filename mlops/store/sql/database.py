@@ -221,6 +221,14 @@ class Database:
                         f"database {self._safe_url()} has schema revision {current}, expected {head}; "
                         "open it with auto_migrate=True (or run `python -m mlops db upgrade`) to upgrade"
                     )
+                if current is not None:  # an existing store: say why the first open may take a while
+                    log.warning(
+                        "mlops: upgrading the schema of %s from %s to %s (once; about 10 s per million "
+                        "metric points on SQLite)",
+                        self._safe_url(),
+                        current,
+                        head,
+                    )
                 self._migrate()
             self._schema_checked = True
 
