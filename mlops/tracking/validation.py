@@ -135,11 +135,7 @@ def validate_step(step: Any) -> int:
         >>> validate_step(3)
         3
     """
-    if type(step) is int and 0 <= step <= INT64_MAX:
-        return step
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 0 <= int(step) <= INT64_MAX:
-        raise InvalidInputError(f"metric step must be an integer from 0 to 2**63 - 1, not {step!r}")
-    return int(step)
+    return _int64_at_least_zero(step, "metric step must be an integer from 0 to 2**63 - 1")
 
 
 def validate_timestamp(timestamp: Any) -> int:
@@ -149,17 +145,18 @@ def validate_timestamp(timestamp: Any) -> int:
         >>> validate_timestamp(1_700_000_000_000)
         1700000000000
     """
-    if type(timestamp) is int and 0 <= timestamp <= INT64_MAX:
-        return timestamp
-    if (
-        isinstance(timestamp, bool)
-        or not isinstance(timestamp, numbers.Integral)
-        or not 0 <= int(timestamp) <= INT64_MAX
-    ):
-        raise InvalidInputError(
-            f"timestamp must be an integer from 0 to 2**63 - 1 (epoch milliseconds), not {timestamp!r}"
-        )
-    return int(timestamp)
+    return _int64_at_least_zero(
+        timestamp, "timestamp must be an integer from 0 to 2**63 - 1 (epoch milliseconds)"
+    )
+
+
+def _int64_at_least_zero(value: Any, requirement: str) -> int:
+    """``value`` as an int when it is an integer (not a bool) in [0, 2**63 - 1]; else the error."""
+    if type(value) is int and 0 <= value <= INT64_MAX:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= INT64_MAX:
+        raise InvalidInputError(f"{requirement}, not {value!r}")
+    return int(value)
 
 
 def validate_metric_value(key: str, value: Any) -> float:

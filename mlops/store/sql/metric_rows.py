@@ -82,12 +82,12 @@ def metric_chunks(run_ref: Any, metrics: Sequence[Metric]) -> tuple[list[ChunkRo
         stamps = list(map(_TIMESTAMP, points))
         values = list(map(_VALUE, points))
         for start in range(0, len(points), CHUNK_POINTS):
-            end = start + CHUNK_POINTS
+            end = min(start + CHUNK_POINTS, len(points))
             chunks.append(
                 (
                     run_ref,
                     key,
-                    len(steps[start:end]),
+                    end - start,
                     np.array(steps[start:end], dtype=_INT64).tobytes(),
                     np.array(stamps[start:end], dtype=_INT64).tobytes(),
                     np.array(values[start:end], dtype=_FLOAT64).tobytes(),
